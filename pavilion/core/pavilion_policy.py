@@ -18,6 +18,7 @@ from pavilion.core.events import (
 from pavilion.core.policy import Step, register
 from pavilion.core.state import JobState
 
+
 def _with_queues(s: JobState, waiting: tuple[str, ...], active: tuple[str, ...], started: bool) -> JobState:
     # Positional construction: the hot path of every simulation goes through here.
     return JobState(s.config, waiting, active, s.launched, started, s.recruiting, s.stopped, s.expired)
