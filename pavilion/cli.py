@@ -3,30 +3,39 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
+from pavilion.errors import InputError
 
-def _demo(args: argparse.Namespace) -> int:
-    from pavilion.core.demo import trace
-
-    for line in trace():
-        print(line)
-    return 0
+# Each module adds its subcommands with `register(subparsers)`; it must import nothing heavy at module level.
+COMMAND_MODULES: tuple[str, ...] = (
+    "pavilion.core.demo",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pavilion", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="print a short trace of the pavilion policy")
-    demo.set_defaults(func=_demo)
+    """The full parser, with every subcommand registered."""
+    parser = argparse.ArgumentParser(prog="pavilion", description="Real-time crowdsourcing: simulate and run.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; bad input prints one line on stderr and returns 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        print(f"pavilion: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("pavilion: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterator
 
 from pavilion.core.config import QueueConfig
@@ -25,3 +26,9 @@ def trace() -> Iterator[str]:
         state, actions = policy.step(state, event)
         done = ", ".join(repr(a) for a in actions) or "-"
         yield f"{event!r:60} -> {done}\n{'':60}    waiting={list(state.waiting)} active={list(state.active)}"
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add `pavilion demo` to the command line."""
+    demo = sub.add_parser("demo", help="print a short trace of the pavilion policy")
+    demo.set_defaults(func=lambda args: print("\n".join(trace())))
