@@ -1,0 +1,1 @@
+"""Faithful local emulators of crowd-platform APIs, for tests, demos and rehearsals."""
