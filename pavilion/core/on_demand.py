@@ -19,8 +19,8 @@ from pavilion.core.state import JobState
 
 
 def _launch(s: JobState, e: JobLaunched) -> Step:
-    if s.launched:
-        return s, []
+    if s.launched or s.stopped or s.expired:
+        return s, []  # a job launches once; a stopped or expired one never re-opens
     return JobState(s.config, (), s.active, True, s.started, True, False, False), [Hire(s.config.max_active)]
 
 

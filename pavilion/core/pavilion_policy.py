@@ -49,8 +49,8 @@ def _settle(s: JobState, waiting: tuple[str, ...], active: tuple[str, ...], acti
 
 
 def _launch(s: JobState, e: JobLaunched) -> Step:
-    if s.launched:
-        return s, []
+    if s.launched or s.stopped or s.expired:
+        return s, []  # a job launches once; a stopped or expired one never re-opens
     cfg = s.config
     new = JobState(cfg, s.waiting, s.active, True, s.started, True, False, False)
     return new, [Hire(cfg.max_active + cfg.max_waiting)]
