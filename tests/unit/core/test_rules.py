@@ -221,8 +221,9 @@ def test_on_demand_replaces_submitters_only() -> None:
     base = [JobLaunched(at=0.0), *joins("w1", "w2", "w3")]
     _, actions = run([*base, left("w1", "submitted")], policy_name="on-demand")
     assert actions == [Hire(1)]
-    for how in ("returned", "abandoned"):
-        _, actions = run([*base, left("w1", how)], policy_name="on-demand")  # type: ignore[arg-type]
+    hows: tuple[DepartureKind, ...] = ("returned", "abandoned")
+    for how in hows:
+        _, actions = run([*base, left("w1", how)], policy_name="on-demand")
         assert actions == []
 
 
