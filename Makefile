@@ -18,7 +18,7 @@ simulate: $(STAMP)
 test: $(STAMP) browser lint typecheck pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check pavilion tests benchmarks experiments
+	$(VENV)/bin/ruff check .
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
