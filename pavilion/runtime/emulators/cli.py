@@ -6,7 +6,10 @@ import argparse
 import importlib
 
 # Each module exposes `register(subparsers)` and imports nothing heavy at module level.
-EMULATOR_MODULES: tuple[str, ...] = ("pavilion.runtime.emulators.mturk.cli",)
+EMULATOR_MODULES: tuple[str, ...] = (
+    "pavilion.runtime.emulators.mturk.cli",
+    "pavilion.runtime.emulators.prolific.cli",
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

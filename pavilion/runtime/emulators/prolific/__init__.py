@@ -1,0 +1,1 @@
+"""A local emulator of Prolific's researcher API: studies, submissions, bonuses, signed webhooks, participants."""
