@@ -1,0 +1,130 @@
+"""Study figures (matplotlib, no pyplot state): metrics against swept keys, availability against cost, queue lengths."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from pavilion.sim.report import Target, pareto_mask
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+COLUMNS = 4
+
+
+def _figure(width: float, height: float) -> Figure:
+    """A figure drawn by the Agg canvas whatever backend is active (scripts, servers and notebooks alike)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _is_numeric(values: Sequence[object]) -> bool:
+    return all(isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool) for v in values)
+
+
+def _short(row: pd.Series, keys: Sequence[str]) -> str:
+    """`name=pavilion, max_waiting=2`: the last part of each dotted key keeps labels short."""
+    return ", ".join(f"{k.rsplit('.', 1)[-1]}={row[k]}" for k in keys)
+
+
+def metrics_against_key(summary: pd.DataFrame, key: str, keys: Sequence[str], metrics: Sequence[str]) -> Figure:
+    """One panel per metric: its mean against `key` with 95% CI error bars, one line per setting of the other keys."""
+    others = [k for k in keys if k != key]
+    xs = list(dict.fromkeys(summary[key].tolist()))
+    numeric = _is_numeric(xs)
+    rows = math.ceil(len(metrics) / COLUMNS)
+    fig = _figure(4.0 * COLUMNS, 2.9 * rows)
+    axes = fig.subplots(rows, COLUMNS, squeeze=False).ravel()
+    groups = [frame for _, frame in summary.groupby(others, sort=False)] if others else [summary]
+    spacing = float(np.min(np.diff(sorted(float(v) for v in xs)))) if numeric and len(xs) > 1 else 1.0
+    for g, frame in enumerate(groups):
+        label = _short(frame.iloc[0], others) or None
+        offset = 0.05 * spacing * (g - 0.5 * (len(groups) - 1))  # side by side, so error bars do not hide each other
+        x = np.array(frame[key].tolist(), dtype=float) if numeric else np.array([xs.index(v) for v in frame[key]])
+        for ax, metric in zip(axes, metrics, strict=False):
+            ax.errorbar(x + offset, frame[f"{metric}_mean"], yerr=frame[f"{metric}_ci95"].fillna(0.0),
+                        marker="o", markersize=4, capsize=3, linewidth=1.2, label=label)
+    for ax, metric in zip(axes, metrics, strict=False):
+        ax.set_title(metric, fontsize=10)
+        ax.set_xlabel(key, fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.grid(alpha=0.3)
+        if not numeric:
+            ax.set_xticks(range(len(xs)), [str(v) for v in xs])
+        elif all(float(v).is_integer() for v in xs):
+            ax.set_xticks([float(v) for v in xs])
+    for ax in axes[len(metrics):]:
+        ax.set_visible(False)
+    if others:
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside upper center", ncols=min(len(labels), 4), fontsize=9)
+    fig.suptitle(f"Metrics against {key} (mean and 95% CI)", fontsize=12)
+    return fig
+
+
+def availability_against_cost(summary: pd.DataFrame, keys: Sequence[str], target: Target | None = None,
+                              best: int | None = None) -> Figure:
+    """Each configuration's mean availability against its mean cost, CI bars both ways, the Pareto front marked."""
+    fig = _figure(8.0, 5.5)
+    ax = fig.subplots()
+    cost, avail = summary["cost_usd_mean"].to_numpy(float), summary["availability_mean"].to_numpy(float)
+    mask = np.array(pareto_mask(summary), dtype=bool)
+    ax.errorbar(cost, avail, xerr=summary["cost_usd_ci95"].fillna(0.0), yerr=summary["availability_ci95"].fillna(0.0),
+                fmt="o", color="0.55", ecolor="0.75", capsize=3, label="configuration")
+    if mask.any():
+        order = np.argsort(cost[mask])
+        ax.plot(cost[mask][order], avail[mask][order], "-", color="tab:red", alpha=0.5, drawstyle="steps-post")
+        ax.plot(cost[mask], avail[mask], "o", color="tab:red", markersize=8, label="Pareto-optimal")
+    if best is not None:
+        ax.plot([cost[best]], [avail[best]], "*", color="gold", markeredgecolor="black", markersize=18,
+                label="best for target", zorder=5)
+    if target is not None and target.metric == "availability":
+        ax.axhline(target.value, linestyle="--", color="tab:green", linewidth=1, label=f"target {target}")
+    for i in range(len(summary)):
+        if keys and not (math.isnan(cost[i]) or math.isnan(avail[i])):
+            ax.annotate(_short(summary.iloc[i], keys), (cost[i], avail[i]), textcoords="offset points",
+                        xytext=(6, -10 if i % 2 else 5), fontsize=7, color="0.25")
+    ax.set_xlabel("cost_usd per run (mean, 95% CI)")
+    ax.set_ylabel("availability (mean, 95% CI)")
+    ax.set_title("Availability against cost")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    return fig
+
+
+def queue_lengths(timeline: pd.DataFrame, min_active: int, max_active: int, title: str) -> Figure:
+    """Waiting and active queue lengths over one replication, with the active queue's bounds."""
+    fig = _figure(10.0, 4.0)
+    ax = fig.subplots()
+    hours = timeline["time_s"].to_numpy(float) / 3600.0
+    ax.step(hours, timeline["active"], where="post", color="tab:blue", label="active", linewidth=1.3)
+    ax.step(hours, timeline["waiting"], where="post", color="tab:orange", label="waiting", linewidth=1.1, alpha=0.85)
+    ax.axhline(min_active, color="tab:blue", linestyle=":", linewidth=1, label=f"min_active = {min_active}")
+    ax.axhline(max_active, color="tab:blue", linestyle="--", linewidth=1, label=f"max_active = {max_active}")
+    ax.set_xlabel("time (hours)")
+    ax.set_ylabel("workers")
+    top = int(max(timeline["active"].max(), timeline["waiting"].max(), max_active)) + 1
+    ax.set_ylim(-0.2, top + 0.2)
+    ax.set_yticks(range(0, top + 1))
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper right", ncols=4)
+    return fig
+
+
+def save(fig: Figure, path: Path) -> str:
+    """Write the figure as a PNG and return its file name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    return path.name
+
