@@ -1,0 +1,72 @@
+"""Admin accounts and API tokens: passwords hashed with werkzeug, tokens kept only as their sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from pavilion.errors import InputError
+from pavilion.runtime.config import Clock
+from pavilion.runtime.db import Database
+from pavilion.runtime.models import Admin, ApiToken
+
+USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,80}$")
+MIN_PASSWORD = 8
+
+
+def hash_token(token: str) -> str:
+    """The stored form of an API token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_admin(db: Database, username: str, password: str, clock: Clock) -> int:
+    """A new admin; InputError names a bad username, a short password or a taken name."""
+    if not USERNAME.match(username):
+        raise InputError(f"username {username!r} may hold only letters, digits and _ . @ - (up to 80)")
+    if len(password) < MIN_PASSWORD:
+        raise InputError(f"the password must have at least {MIN_PASSWORD} characters")
+    with db.session_scope(lock=True) as session:
+        if session.scalar(select(Admin.id).where(Admin.username == username)) is not None:
+            raise InputError(f"user {username!r} already exists")
+        admin = Admin(username=username, password_hash=generate_password_hash(password), created_at=clock())
+        session.add(admin)
+        session.flush()
+        return admin.id
+
+
+def check_login(db: Database, username: str, password: str) -> Admin | None:
+    """The admin when the password matches, else None (same answer for an unknown user)."""
+    with db.session_scope() as session:
+        admin = session.scalars(select(Admin).where(Admin.username == username)).one_or_none()
+        if admin is None or not check_password_hash(admin.password_hash, password):
+            return None
+        return admin
+
+
+def create_token(db: Database, username: str, clock: Clock) -> str:
+    """A new API token for `username`; shown once, stored hashed."""
+    with db.session_scope(lock=True) as session:
+        admin_id = session.scalar(select(Admin.id).where(Admin.username == username))
+        if admin_id is None:
+            raise InputError(f"no user {username!r}; create it with `pavilion admin create-user {username}`")
+        token = secrets.token_urlsafe(32)
+        session.add(ApiToken(admin_id=admin_id, token_hash=hash_token(token), created_at=clock()))
+        return token
+
+
+def admin_for_token(db: Database, token: str, clock: Clock) -> int | None:
+    """The admin id behind a bearer token, or None (unknown or revoked)."""
+    if not token or len(token) > 200:
+        return None
+    with db.session_scope(lock=True) as session:
+        row = session.scalars(
+            select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+        ).one_or_none()
+        if row is None:
+            return None
+        row.last_used_at = clock()
+        return row.admin_id

@@ -1,0 +1,117 @@
+"""The JSON admin API (DESIGN.md section 8): bearer tokens, JSON in and out, `{"error"}` with a 4xx status."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from pavilion.runtime.accounts import admin_for_token
+from pavilion.runtime.context import get_runtime
+from pavilion.runtime.errors import BadInput, ServiceError
+from pavilion.runtime.eventlog import event_csv
+from pavilion.runtime.projects import parse_project
+
+blueprint = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _error(message: str, status: int) -> tuple[Response, int]:
+    return jsonify(error=message), status
+
+
+@blueprint.errorhandler(ServiceError)
+def _service_error(exc: ServiceError) -> tuple[Response, int]:
+    return _error(str(exc), exc.status)
+
+
+def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Reject the request with 401 unless it carries `Authorization: Bearer <valid token>`."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return _error("missing bearer token: send 'Authorization: Bearer <token>'", 401)
+        runtime = get_runtime()
+        admin_id = admin_for_token(runtime.db, token.strip(), runtime.clock)
+        if admin_id is None:
+            return _error("invalid or revoked API token", 401)
+        g.admin_id = admin_id
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _json_object(optional: bool = False) -> dict[str, Any]:
+    if not request.data and optional:
+        return {}
+    if not request.is_json:
+        raise BadInput("the request body must be JSON (Content-Type: application/json)")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadInput("the request body must be a JSON object")
+    return data
+
+
+@blueprint.post("/projects")
+@token_required
+def create_project() -> tuple[Response, int]:
+    runtime = get_runtime()
+    spec = parse_project(_json_object(), str(runtime.config["PLATFORM"]))
+    project_id = runtime.service.create_project(spec, owner_id=g.admin_id)
+    return jsonify(id=project_id), 201
+
+
+@blueprint.get("/projects/<int:project_id>")
+@token_required
+def get_project(project_id: int) -> Response:
+    return jsonify(get_runtime().service.snapshot(project_id))
+
+
+@blueprint.post("/projects/<int:project_id>/launch")
+@token_required
+def launch(project_id: int) -> Response:
+    _json_object(optional=True)
+    return jsonify(get_runtime().service.launch(project_id))
+
+
+@blueprint.post("/projects/<int:project_id>/stop")
+@token_required
+def stop(project_id: int) -> Response:
+    _json_object(optional=True)
+    return jsonify(get_runtime().service.stop(project_id))
+
+
+@blueprint.post("/projects/<int:project_id>/expire")
+@token_required
+def expire(project_id: int) -> Response:
+    _json_object(optional=True)
+    return jsonify(get_runtime().service.expire(project_id))
+
+
+@blueprint.post("/projects/<int:project_id>/migrate")
+@token_required
+def migrate(project_id: int) -> Response:
+    data = _json_object()
+    if "worker_id" not in data:
+        raise BadInput("missing field 'worker_id'")
+    unknown = set(data) - {"worker_id", "force"}
+    if unknown:
+        raise BadInput(f"unknown field {sorted(unknown)[0]!r}")
+    return jsonify(get_runtime().service.migrate(project_id, data["worker_id"], data.get("force", False)))
+
+
+@blueprint.get("/projects/<int:project_id>/events.csv")
+@token_required
+def events_csv(project_id: int) -> Response:
+    runtime = get_runtime()
+    runtime.service.snapshot(project_id)  # 404 for an unknown project
+    with runtime.db.session_scope() as session:
+        text = event_csv(session, project_id)
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=project-{project_id}-events.csv"},
+    )

@@ -1,0 +1,88 @@
+"""The app factory: `create_app(config)` builds the database, Socket.IO, service and blueprints; nothing at import."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from pavilion.runtime.config import load_config
+
+
+def _spawner(socketio: Any, background: bool) -> Any:
+    """How the service runs the outbox after an event: a background task when serving, inline otherwise."""
+    if not background:
+        return lambda fn, *args: fn(*args)
+    return lambda fn, *args: socketio.start_background_task(fn, *args)
+
+
+def _login(app: Flask, db: Any) -> None:
+    from flask_login import LoginManager
+
+    from pavilion.runtime.models import Admin
+
+    manager = LoginManager(app)
+
+    def load_admin(admin_id: str) -> Admin | None:
+        if not admin_id.isdigit():
+            return None
+        with db.session_scope() as session:
+            admin: Admin | None = session.get(Admin, int(admin_id))
+            return admin
+
+    manager.user_loader(load_admin)
+
+
+def _json_errors(app: Flask) -> None:
+    """API clients get `{"error": ...}` for HTTP errors (413 oversized body, 404, 405, ...)."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        if request.path.startswith("/api/"):
+            response = jsonify(error=exc.description or exc.name)
+            response.status_code = exc.code or 500
+            return response
+        return exc
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build a runtime app: defaults < instance/pavilion.cfg < PAVILION_* environment < `config`."""
+    from flask_socketio import SocketIO
+    from flask_wtf import CSRFProtect
+
+    from pavilion.runtime import admin, api, migrate, worker
+    from pavilion.runtime.context import Periodic, Runtime
+    from pavilion.runtime.db import Database, make_engine
+    from pavilion.runtime.notify import SocketIONotifier
+    from pavilion.runtime.service import PolicyService
+
+    settings = load_config(config)
+    app = Flask("pavilion.runtime", instance_path=settings["INSTANCE_PATH"])
+    app.config.update(settings)
+    db = Database(make_engine(settings["DATABASE_URL"], echo=bool(settings["SQL_ECHO"])))
+    if settings["AUTO_MIGRATE"]:
+        migrate.upgrade(db.engine)
+    socketio = SocketIO(
+        app, async_mode=settings["ASYNC_MODE"], max_http_buffer_size=int(settings["MAX_CONTENT_LENGTH"])
+    )
+    notifier = SocketIONotifier(socketio)
+    clock = settings["CLOCK"]
+    service = PolicyService(db, notifier, clock, app.config, _spawner(socketio, bool(settings["BACKGROUND_TASKS"])))
+    runtime = Runtime(app.config, db, socketio, notifier, service, clock)
+    runtime.periodic += [
+        Periodic("outbox", float(settings["OUTBOX_RETRY_S"]), service.outbox.run),
+        Periodic("reconcile", float(settings["RECONCILE_S"]), service.reconcile_all),
+    ]
+    app.extensions["pavilion"] = runtime
+    _login(app, db)
+    csrf = CSRFProtect(app)
+    app.register_blueprint(api.blueprint)
+    csrf.exempt(api.blueprint)  # bearer tokens, not cookies: no CSRF exposure
+    _json_errors(app)
+    worker.init_app(app, socketio)
+    admin.init_app(app, socketio)
+    if settings["BACKGROUND_TASKS"]:
+        runtime.start_background()
+    return app

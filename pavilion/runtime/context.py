@@ -1,0 +1,87 @@
+"""The Runtime: everything create_app builds for one app (database, Socket.IO, service, clock), and the loop."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app
+
+from pavilion.runtime.config import Clock
+from pavilion.runtime.db import Database
+from pavilion.runtime.notify import Notifier
+from pavilion.runtime.service import PolicyService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Periodic:
+    """A job of the background loop: `fn()` every `every_s` seconds."""
+
+    name: str
+    every_s: float
+    fn: Callable[[], Any]
+    next_at: float = 0.0
+
+
+@dataclass
+class Runtime:
+    """What the worker pages, the admin pages and the API reach through `get_runtime()`."""
+
+    config: Mapping[str, Any]
+    db: Database
+    socketio: Any
+    notifier: Notifier
+    service: PolicyService
+    clock: Clock
+    periodic: list[Periodic] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _started: bool = False
+
+    def add_periodic(self, name: str, every_s: float, fn: Callable[[], Any]) -> None:
+        """Run `fn` every `every_s` seconds in the background loop (e.g. the presence sweep)."""
+        self.periodic.append(Periodic(name, every_s, fn))
+
+    def run_due(self, now: float | None = None) -> None:
+        """Run the periodic jobs that are due; one failing job never stops the others."""
+        now = time.monotonic() if now is None else now
+        for job in self.periodic:
+            if now < job.next_at:
+                continue
+            job.next_at = now + job.every_s
+            try:
+                job.fn()
+            except Exception:
+                log.exception("background job %s failed", job.name)
+
+    def start_background(self) -> None:
+        """Recover the outbox, then run the periodic jobs in a Socket.IO background task until `shutdown`."""
+        if self._started:
+            return
+        self._started = True
+        self.socketio.start_background_task(self._loop)
+
+    def _loop(self) -> None:
+        try:
+            self.service.outbox.recover()
+        except Exception:
+            log.exception("outbox recovery failed")
+        while not self._stop.is_set():
+            self.run_due()
+            self.socketio.sleep(1.0)
+
+    def shutdown(self) -> None:
+        """Stop the background loop and close the database pool."""
+        self._stop.set()
+        self.db.dispose()
+
+
+def get_runtime(app: Flask | None = None) -> Runtime:
+    """The Runtime of `app` (default: the current app)."""
+    runtime: Runtime = (app or current_app).extensions["pavilion"]
+    return runtime

@@ -1,0 +1,44 @@
+"""The platform registry: name -> adapter class, imported lazily; `get_platform` builds one for a project.
+
+An adapter class is constructed as `cls(settings, config)`: the project's non-secret platform settings and the app
+config (credentials come from there, i.e. from PAVILION_* environment variables). Adapters may also define the
+class methods `add_serve_arguments(parser)`, `settings_from_args(args) -> dict` and
+`validate_settings(settings) -> dict` (raise ValueError naming the bad key).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any
+
+from pavilion.runtime.platforms.base import CrowdPlatform
+
+# One line per adapter: "name": "module:Class".
+PLATFORMS: dict[str, str] = {
+    "local": "pavilion.runtime.platforms.local:LocalPlatform",
+}
+
+
+def platform_class(name: str) -> Any:
+    """The adapter class registered as `name`; ValueError names the known platforms otherwise."""
+    try:
+        target = PLATFORMS[name]
+    except (KeyError, TypeError):
+        known = ", ".join(sorted(PLATFORMS))
+        raise ValueError(f"unknown platform {name!r}; known platforms: {known}") from None
+    module_name, _, class_name = target.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def get_platform(name: str, settings: Mapping[str, Any], config: Mapping[str, Any]) -> CrowdPlatform:
+    """An adapter for one project's platform settings."""
+    adapter: CrowdPlatform = platform_class(name)(settings, config)
+    return adapter
+
+
+def validate_settings(name: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The project's platform settings as the adapter accepts them (the adapter's own check when it has one)."""
+    cls = platform_class(name)
+    check = getattr(cls, "validate_settings", None)
+    return dict(check(settings)) if check is not None else dict(settings)

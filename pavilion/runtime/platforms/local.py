@@ -1,0 +1,110 @@
+"""The local platform: a join link for lab sessions and demos; hire(n) opens n places behind it."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from pavilion.runtime.platforms.base import (
+    Departure,
+    Identity,
+    IdentityError,
+    PaymentOrder,
+    PlatformAssignment,
+    PlatformProject,
+    Preview,
+    SubmitForm,
+)
+
+WORKER_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_APPLIED_KEYS_KEPT = 1000  # idempotency memory; a lab session never has this many outstanding hires
+
+
+class LocalPlatform:
+    """Places are a counter in the project's platform state; payments are recorded as paid (it is a lab)."""
+
+    name = "local"
+
+    def __init__(self, settings: Mapping[str, Any], config: Mapping[str, Any]) -> None:
+        self.settings = self.validate_settings(settings)
+
+    @classmethod
+    def validate_settings(cls, settings: Mapping[str, Any]) -> dict[str, Any]:
+        """Accepted keys: `roster` (list of lab ids allowed to join), `done_url` (where the page goes at the end)."""
+        unknown = set(settings) - {"name", "roster", "done_url"}
+        if unknown:
+            raise ValueError(f"platform.{sorted(unknown)[0]} is not a local platform setting")
+        out: dict[str, Any] = {}
+        roster = settings.get("roster")
+        if roster is not None:
+            if not isinstance(roster, list) or not all(isinstance(w, str) and WORKER_ID.match(w) for w in roster):
+                raise ValueError("platform.roster must be a list of ids (letters, digits, _ . -; up to 64)")
+            out["roster"] = list(roster)
+        done_url = settings.get("done_url")
+        if done_url is not None:
+            if not isinstance(done_url, str) or not done_url.startswith(("http://", "https://", "/")):
+                raise ValueError("platform.done_url must be an http(s) URL or a path")
+            out["done_url"] = done_url
+        return out
+
+    def _applied(self, state: Mapping[str, Any], key: str, changes: dict[str, Any]) -> dict[str, Any] | None:
+        keys = list(state.get("keys", []))
+        if key in keys:
+            return None  # a retry of an action already applied
+        keys = (keys + [key])[-_APPLIED_KEYS_KEPT:]
+        return {**state, **changes, "keys": keys}
+
+    def hire(self, project: PlatformProject, count: int, key: str) -> dict[str, Any] | None:
+        return self._applied(project.state, key, {"hired": int(project.state.get("hired", 0)) + count})
+
+    def expire(self, project: PlatformProject, key: str) -> dict[str, Any] | None:
+        return self._applied(project.state, key, {"closed": True})
+
+    def stop(self, project: PlatformProject, key: str) -> dict[str, Any] | None:
+        return self._applied(project.state, key, {"closed": True})
+
+    def open_places(self, project: PlatformProject) -> int:
+        """Places hired and not taken; returned and abandoned places re-open (they are not occupied)."""
+        if project.state.get("closed"):
+            return 0
+        return max(0, int(project.state.get("hired", 0)) - project.occupied)
+
+    def identify(self, project: PlatformProject, args: Mapping[str, str]) -> Identity | Preview:
+        worker = args.get("worker", "")
+        roster = self.settings.get("roster")
+        if worker:
+            if not WORKER_ID.match(worker):
+                raise IdentityError("the worker id may hold only letters, digits, _ . - (up to 64)")
+            if roster is not None and worker not in roster:
+                raise IdentityError(f"worker id {worker!r} is not on this session's roster")
+        elif roster is not None:
+            raise IdentityError("this session needs your lab id: open the link with ?worker=YOUR_ID")
+        else:
+            worker = "L" + secrets.token_hex(6)
+        self._check_open(project)
+        return Identity(worker_id=worker, assignment_id="local-" + secrets.token_hex(8))
+
+    def _check_open(self, project: PlatformProject) -> None:
+        if project.state.get("closed") or project.status in ("stopped", "expired"):
+            raise IdentityError("recruitment for this session is closed")
+        if self.open_places(project) <= 0:
+            raise IdentityError("no open place right now; please try again in a moment")
+
+    def admit(self, project: PlatformProject, identity: Identity) -> None:
+        self._check_open(project)
+
+    def submit_target(self, project: PlatformProject, assignment: PlatformAssignment) -> SubmitForm | None:
+        done_url = self.settings.get("done_url")
+        return SubmitForm(url=done_url, method="GET") if done_url else None
+
+    def reconcile(self, project: PlatformProject, present: Sequence[PlatformAssignment]) -> list[Departure]:
+        return []  # in the lab, departures come from the worker protocol only
+
+    def pay(self, project: PlatformProject, order: PaymentOrder) -> str:
+        return f"local:{order.key}"
+
+    def fee(self, amount: Decimal) -> Decimal:
+        return Decimal("0.00")

@@ -1,0 +1,96 @@
+"""Read models of a project: the snapshot (API, dashboard) and each worker's `queue` message."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pavilion.core import JobState
+from pavilion.runtime.models import Assignment, EventLog, Project
+from pavilion.runtime.pay import earned_so_far
+from pavilion.runtime.platforms.base import PlatformAssignment
+from pavilion.runtime.state import state_from_json
+
+if TYPE_CHECKING:
+    from pavilion.runtime.effects import StepContext
+    from pavilion.runtime.notify import Notifier
+
+COUNTED = ("submitted", "returned", "abandoned", "rejected")
+
+
+def counts(session: Session, project_id: int) -> dict[str, int]:
+    """Joined, present, how stints ended, and slots hired."""
+    by_how = dict(
+        session.execute(
+            select(Assignment.how_left, func.count(Assignment.id))
+            .where(Assignment.project_id == project_id)
+            .group_by(Assignment.how_left)
+        ).all()
+    )
+    hires = session.scalars(select(EventLog.detail).where(EventLog.project_id == project_id, EventLog.event == "hire"))
+    out = {"joined": sum(by_how.values()), "present": by_how.get(None, 0)}
+    out.update({how: by_how.get(how, 0) for how in COUNTED})
+    out["hired"] = sum(int(d) for d in hires)
+    return out
+
+
+def snapshot(session: Session, project: Project) -> dict[str, Any]:
+    """`{"id", "status", "waiting", "active", "counts", ...}`: the queues in order and the counts."""
+    state = state_from_json(project.state)
+    out = {
+        "id": project.id,
+        "name": project.name,
+        "status": project.status,
+        "policy": {"name": project.policy_name, **project.policy_params},
+        "platform": project.platform_name,
+        "waiting": list(state.waiting),
+        "active": list(state.active),
+        "started": state.started,
+        "recruiting": state.recruiting,
+        "version": project.version,
+        "launched_at": project.launched_at.isoformat() if project.launched_at else None,
+    }
+    out["counts"] = {"waiting": len(state.waiting), "active": len(state.active), **counts(session, project.id)}
+    return out
+
+
+def queue_message(assignment: Assignment, state: JobState, pay: dict[str, Any], now: Any) -> dict[str, Any]:
+    """The `queue` message of one worker: their queue, 1-based position in it, both sizes, earned so far."""
+    queue = state.queue_of(assignment.key) or ""
+    members = state.waiting if queue == "waiting" else state.active
+    earned = earned_so_far(pay, assignment.joined_at, assignment.promoted_at, assignment.left_at, now)
+    return {
+        "queue": queue,
+        "position": members.index(assignment.key) + 1 if queue else 0,
+        "waiting": len(state.waiting),
+        "active": len(state.active),
+        "earned_usd": float(earned),
+    }
+
+
+def queue_messages(ctx: StepContext, state: JobState) -> None:
+    """After a step: each worker still queued gets their own `queue` message; the admins get a snapshot."""
+    messages = {
+        key: queue_message(a, state, ctx.project.pay, ctx.now) for key, a in ctx.present.items() if state.queue_of(key)
+    }
+    snap = snapshot(ctx.session, ctx.project)
+    project_id = ctx.project.id
+
+    def send(notifier: Notifier) -> None:
+        for key, payload in messages.items():
+            notifier.to_worker(key, "queue", payload)
+        notifier.to_admins(project_id, "snapshot", snap)
+
+    ctx.after.append(send)
+
+
+def platform_assignment(assignment: Assignment) -> PlatformAssignment:
+    """An assignment as adapters see it."""
+    return PlatformAssignment(
+        key=assignment.key,
+        worker_id=assignment.worker.platform_worker_id,
+        assignment_id=assignment.platform_assignment_id,
+        extra=dict(assignment.platform_extra),
+    )
