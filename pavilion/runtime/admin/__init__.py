@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Blueprint, Flask
 
 
 def init_app(app: Flask, socketio: Any) -> None:
-    """Register the admin blueprint and the `/admin` Socket.IO namespace on `app` (filled in as the seams land)."""
-    del app, socketio
+    """Register the admin blueprint (under /admin) and the `/admin` Socket.IO namespace on `app`."""
+    from pavilion.runtime.admin.auth import register_login
+    from pavilion.runtime.admin.dashboard import AdminNamespace
+    from pavilion.runtime.admin.views import register_views
+    from pavilion.runtime.notify import ADMIN_NAMESPACE
+
+    bp = Blueprint("admin", __name__, url_prefix="/admin", static_folder="static", static_url_path="/static")
+    register_login(app, bp)
+    register_views(bp)
+    app.register_blueprint(bp)
+    socketio.on_namespace(AdminNamespace(ADMIN_NAMESPACE))

@@ -1,0 +1,75 @@
+"""The `/admin` Socket.IO namespace: logged-in admins only; each socket watches one existing project's room."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_login import current_user
+from flask_socketio import Namespace, join_room, leave_room, rooms
+
+from pavilion.runtime.admin import queries
+from pavilion.runtime.admin.runtime import database
+from pavilion.runtime.models import Project
+from pavilion.runtime.notify import ADMIN_NAMESPACE, project_room
+from pavilion.runtime.snapshots import snapshot
+
+MAX_ID = 2**31 - 1
+
+
+def _int_field(data: dict[str, Any], key: str, default: int | None = None) -> int:
+    """A non-negative integer from a socket payload; ValueError names the field."""
+    value = data.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ID:
+        raise ValueError(f"{key} must be a non-negative integer")
+    return value
+
+
+def parse_watch(data: Any) -> tuple[int, int]:
+    """(project_id, after) from a `watch` / `events` payload; ValueError on anything else."""
+    if not isinstance(data, dict) or set(data) - {"project_id", "after"}:
+        raise ValueError("expected {\"project_id\": int, \"after\": int}")
+    return _int_field(data, "project_id"), _int_field(data, "after", 0)
+
+
+def _refused(reason: str) -> dict[str, str]:
+    return {"error": reason}
+
+
+class AdminNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no type hints
+    """connect (login required), `watch` (join a project's room, get its snapshot and recent events), `events`."""
+
+    def on_connect(self, auth: Any = None) -> bool:
+        # The Flask-Login session cookie rides on the handshake; no session, no socket.
+        return bool(current_user.is_authenticated)
+
+    def on_watch(self, data: Any) -> dict[str, Any]:
+        if not current_user.is_authenticated:
+            return _refused("login required")
+        try:
+            project_id, after = parse_watch(data)
+        except ValueError as error:
+            return _refused(str(error))
+        with database().session_scope() as session:
+            project = session.get(Project, project_id)
+            if project is None:
+                return _refused(f"no project {project_id}")
+            reply = snapshot(session, project)
+            reply["events"] = queries.recent_events(session, project_id, after)
+        for room in rooms(namespace=ADMIN_NAMESPACE):
+            if room.startswith("project:"):
+                leave_room(room)  # one project per socket: a dashboard watches the page it is on
+        join_room(project_room(project_id))
+        return reply
+
+    def on_events(self, data: Any) -> dict[str, Any]:
+        """Events after a given id, for a project this socket watches (the snapshot push carries none)."""
+        if not current_user.is_authenticated:
+            return _refused("login required")
+        try:
+            project_id, after = parse_watch(data)
+        except ValueError as error:
+            return _refused(str(error))
+        if project_room(project_id) not in rooms(namespace=ADMIN_NAMESPACE):
+            return _refused("watch the project first")
+        with database().session_scope() as session:
+            return {"id": project_id, "events": queries.recent_events(session, project_id, after)}

@@ -1,0 +1,130 @@
+"""Admin forms (Flask-WTF, so every one carries a CSRF token); project fields are validated against the core."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from pavilion.core import POLICIES, QueueConfig
+
+QUEUE_FIELDS: tuple[str, ...] = ("min_active", "max_active", "min_waiting", "max_waiting")
+MAX_QUEUE = 10_000
+MAX_RATE = Decimal("1000")
+
+
+class LoginForm(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no type hints
+    """Username and password; the view never says which of the two was wrong."""
+
+    username = StringField("Username", validators=[DataRequired(), Length(max=80)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField("Log in")
+
+
+class ActionForm(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no type hints
+    """An empty form for the launch / stop / expire buttons: it only carries the CSRF token."""
+
+    submit = SubmitField("Go")
+
+
+class MigrateForm(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no type hints
+    """Promote one chosen waiting worker now (force: even past max_active)."""
+
+    worker_id = StringField("Worker", validators=[DataRequired(), Length(max=64)])
+    force = BooleanField("Force past max_active")
+    submit = SubmitField("Migrate")
+
+
+def _queue_size(label: str) -> IntegerField:
+    return IntegerField(label, validators=[InputRequired(), NumberRange(min=0, max=MAX_QUEUE)])
+
+
+def _rate(label: str) -> DecimalField:
+    return DecimalField(label, places=2, validators=[InputRequired(), NumberRange(min=Decimal(0), max=MAX_RATE)])
+
+
+class ProjectForm(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no type hints
+    """A project: name, policy and queue sizes, platform, pay rates and the task shown to active workers."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField("Description shown to workers before they join", validators=[Length(max=5000)])
+    policy = SelectField("Policy", validators=[DataRequired()])
+    min_active = _queue_size("min_active")
+    max_active = _queue_size("max_active")
+    min_waiting = _queue_size("min_waiting")
+    max_waiting = _queue_size("max_waiting")
+    platform = SelectField("Platform", validators=[DataRequired()])
+    platform_settings = TextAreaField(
+        "Platform settings (JSON object, no secrets)", validators=[Optional(), Length(max=20_000)]
+    )
+    reward = _rate("Reward per submission")
+    waiting_wage_per_hour = _rate("Waiting wage per hour")
+    active_wage_per_hour = _rate("Active wage per hour")
+    task_url = StringField(
+        "Task URL (empty: the built-in demo task)",
+        validators=[Optional(), URL(require_tld=False), Length(max=2000)],
+    )
+    max_waiting_s = IntegerField(
+        "Waiting workers may leave and get paid after (seconds)",
+        validators=[InputRequired(), NumberRange(min=0, max=86_400)],
+    )
+    submit = SubmitField("Save")
+
+    def set_choices(self, policies: Sequence[str], platforms: Sequence[str]) -> None:
+        """Fill the two select fields (the registries are read at request time, never at import)."""
+        self.policy.choices = [(name, name) for name in policies]
+        self.platform.choices = [(name, name) for name in platforms]
+
+    def validate_platform_settings(self, field: TextAreaField) -> None:
+        if field.data and field.data.strip():
+            try:
+                value = json.loads(field.data)
+            except json.JSONDecodeError as error:
+                raise ValidationError(f"not valid JSON: {error.msg} (line {error.lineno})") from None
+            if not isinstance(value, dict):
+                raise ValidationError("must be a JSON object, like {\"title\": \"...\"}")
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Field checks, then the queue sizes as a whole through pavilion.core.QueueConfig."""
+        if not super().validate(extra_validators):
+            return False
+        try:
+            QueueConfig(**self.queue_sizes())
+        except ValueError as error:
+            field = _field_named_in(str(error)) or "max_active"
+            getattr(self, field).errors.append(str(error))
+            return False
+        return True
+
+    def queue_sizes(self) -> dict[str, int]:
+        return {name: int(getattr(self, name).data) for name in QUEUE_FIELDS}
+
+    def settings(self) -> dict[str, Any]:
+        text = (self.platform_settings.data or "").strip()
+        return dict(json.loads(text)) if text else {}
+
+
+def _field_named_in(message: str) -> str | None:
+    """The queue field a QueueConfig error starts with (its messages name the field first)."""
+    return next((name for name in QUEUE_FIELDS if message.startswith(name)), None)
+
+
+def policy_names() -> list[str]:
+    return sorted(POLICIES)
+
+
+ChoiceSource = Callable[[], Sequence[str]]

@@ -1,0 +1,109 @@
+"""Read-only queries behind the admin pages: project rows, recent events, the ledger, CSV rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pavilion.runtime.admin.export import seconds_since
+from pavilion.runtime.models import Assignment, EventLog, Payment, Project, Worker
+from pavilion.runtime.state import state_from_json
+
+CENT = Decimal("0.01")
+
+
+def dollars(cents: int) -> str:
+    """Integer cents as a dollar string with two decimals."""
+    return str((Decimal(cents) * CENT).quantize(CENT))
+
+
+def project_rows(session: Session) -> list[dict[str, Any]]:
+    """One row per project, newest first, with the sizes of both queues."""
+    rows = []
+    for project in session.scalars(select(Project).order_by(Project.id.desc())):
+        state = state_from_json(project.state)
+        rows.append({
+            "id": project.id, "name": project.name, "policy": project.policy_name,
+            "platform": project.platform_name, "status": project.status,
+            "waiting": len(state.waiting), "active": len(state.active),
+            "created": project.created_at.strftime("%Y-%m-%d %H:%M"),
+        })
+    return rows
+
+
+def event_dict(row: EventLog) -> dict[str, Any]:
+    """An event-log row as the dashboard shows it."""
+    return {
+        "id": row.id, "project_id": row.project_id, "time_s": row.time_s, "worker": row.worker,
+        "event": row.event, "queue": row.queue, "detail": row.detail,
+    }
+
+
+def recent_events(session: Session, project_id: int, after: int = 0, limit: int = 200) -> list[dict[str, Any]]:
+    """The newest `limit` events with an id above `after`, oldest first."""
+    query = (
+        select(EventLog)
+        .where(EventLog.project_id == project_id, EventLog.id > after)
+        .order_by(EventLog.id.desc())
+        .limit(limit)
+    )
+    return [event_dict(row) for row in reversed(list(session.scalars(query)))]
+
+
+def assignment_csv_rows(session: Session, project: Project) -> Iterator[Sequence[Any]]:
+    """Every stint of the project in join order; times are seconds since launch, like the event log."""
+    query = (
+        select(Assignment, Worker.platform_worker_id)
+        .join(Worker, Assignment.worker_id == Worker.id)
+        .where(Assignment.project_id == project.id)
+        .order_by(Assignment.id)
+    )
+    origin = project.launched_at
+    for assignment, platform_worker in session.execute(query):
+        yield (
+            assignment.key, platform_worker, assignment.platform_assignment_id,
+            seconds_since(assignment.joined_at, origin), seconds_since(assignment.promoted_at, origin),
+            seconds_since(assignment.left_at, origin), assignment.queue, assignment.how_left or "",
+        )
+
+
+@dataclass(frozen=True)
+class Ledger:
+    rows: list[dict[str, Any]]
+    totals: dict[str, str]
+
+
+def ledger(session: Session, project_id: int) -> Ledger:
+    """The payment lines of a project (newest first) and their totals, in dollars."""
+    query = (
+        select(Payment, Assignment.key)
+        .join(Assignment, Payment.assignment_id == Assignment.id)
+        .where(Payment.project_id == project_id)
+        .order_by(Payment.id.desc())
+    )
+    rows = []
+    for payment, key in session.execute(query):
+        rows.append({
+            "worker": key, "kind": payment.kind, "amount": dollars(payment.amount_cents),
+            "fee": dollars(payment.fee_cents), "status": payment.status, "platform_ref": payment.platform_ref,
+            "created": payment.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            "paid": payment.paid_at.strftime("%Y-%m-%d %H:%M:%S") if payment.paid_at else "",
+        })
+    sums = dict(
+        session.execute(
+            select(Payment.status, func.sum(Payment.amount_cents))
+            .where(Payment.project_id == project_id)
+            .group_by(Payment.status)
+        ).all()
+    )
+    fees = session.scalar(select(func.sum(Payment.fee_cents)).where(Payment.project_id == project_id)) or 0
+    totals = {
+        "amount": dollars(sum(int(v or 0) for v in sums.values())), "fee": dollars(int(fees)),
+        "paid": dollars(int(sums.get("paid") or 0)), "pending": dollars(int(sums.get("pending") or 0)),
+    }
+    return Ledger(rows, totals)

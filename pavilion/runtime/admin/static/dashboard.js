@@ -1,0 +1,100 @@
+// Live project dashboard: joins the project's room on the /admin namespace and redraws queues, counts and events.
+(function () {
+  "use strict";
+  var meta = document.querySelector('meta[name="pavilion-project"]');
+  if (!meta || typeof io === "undefined") { return; }
+  var projectId = parseInt(meta.getAttribute("content"), 10);
+  var MAX_EVENTS = 200;
+
+  function el(tag, text, cls) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    if (cls) { node.className = cls; }
+    return node;
+  }
+
+  function setText(id, value) {
+    var node = document.getElementById(id);
+    if (node) { node.textContent = String(value); }
+  }
+
+  function renderQueue(id, workers, emptyText, withMigrate) {
+    var list = document.getElementById(id);
+    if (!list) { return; }
+    list.replaceChildren();
+    if (!workers.length) { list.appendChild(el("li", emptyText, "empty")); return; }
+    workers.forEach(function (worker) {
+      var item = el("li");
+      item.setAttribute("data-worker", worker);
+      item.appendChild(el("code", worker));
+      if (withMigrate) {
+        var button = el("button", "Migrate", "small secondary");
+        button.type = "submit";
+        button.name = "worker_id";
+        button.value = worker;
+        item.appendChild(button);
+      }
+      list.appendChild(item);
+    });
+  }
+
+  function renderStatus(status) {
+    var badge = document.getElementById("project-status");
+    if (!badge || !status || badge.textContent === status) { return; }
+    badge.textContent = status;
+    badge.className = "badge badge-" + status;
+  }
+
+  function renderSnapshot(snap) {
+    if (!snap || snap.id !== projectId) { return; }
+    var waiting = snap.waiting || [], active = snap.active || [], counts = snap.counts || {};
+    renderQueue("waiting-queue", waiting, "nobody waiting", true);
+    renderQueue("active-queue", active, "nobody active", false);
+    setText("count-waiting", waiting.length);
+    setText("count-active", active.length);
+    if (counts.joined !== undefined) { setText("count-joined", counts.joined); }
+    if (counts.submitted !== undefined) { setText("count-submitted", counts.submitted); }
+    if (counts.returned !== undefined) { setText("count-left", (counts.returned || 0) + (counts.abandoned || 0)); }
+    renderStatus(snap.status);
+    (snap.events || []).forEach(addEvent);
+  }
+
+  var lastEventId = 0;
+  document.querySelectorAll("#event-stream tr[data-id]").forEach(function (row) {
+    lastEventId = Math.max(lastEventId, parseInt(row.getAttribute("data-id"), 10) || 0);
+  });
+
+  function addEvent(e) {
+    if (e.id !== undefined && e.id <= lastEventId) { return; }
+    if (e.id !== undefined) { lastEventId = e.id; }
+    var body = document.getElementById("event-stream");
+    if (!body) { return; }
+    var row = el("tr");
+    if (e.id !== undefined) { row.setAttribute("data-id", e.id); }
+    row.appendChild(el("td", Number(e.time_s).toFixed(1), "num"));
+    var who = el("td"); who.appendChild(el("code", e.worker)); row.appendChild(who);
+    row.appendChild(el("td", e.event));
+    row.appendChild(el("td", e.queue));
+    row.appendChild(el("td", e.detail, "muted"));
+    body.insertBefore(row, body.firstChild);
+    while (body.children.length > MAX_EVENTS) { body.removeChild(body.lastChild); }
+  }
+
+  var dot = document.getElementById("live-dot");
+  var socket = io("/admin", { transports: ["websocket", "polling"] });
+  socket.on("connect", function () {
+    if (dot) { dot.classList.add("on"); }
+    socket.emit("watch", { project_id: projectId, after: lastEventId }, function (reply) {
+      if (reply && reply.error) { console.warn("dashboard:", reply.error); return; }
+      renderSnapshot(reply);
+    });
+  });
+  socket.on("disconnect", function () { if (dot) { dot.classList.remove("on"); } });
+  socket.on("snapshot", function (snap) {
+    renderSnapshot(snap);
+    // Pushed snapshots carry no events: fetch the ones this page has not shown yet.
+    socket.emit("events", { project_id: projectId, after: lastEventId }, function (reply) {
+      if (reply && reply.events) { reply.events.forEach(addEvent); }
+    });
+  });
+})();

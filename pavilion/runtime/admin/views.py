@@ -1,0 +1,220 @@
+"""Admin pages: project list, create/edit forms, the project dashboard and its buttons, the ledger, CSV exports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.routing import BuildError
+
+from pavilion.core import POLICIES, get_policy
+from pavilion.runtime import platforms
+from pavilion.runtime.admin import queries
+from pavilion.runtime.admin.export import ASSIGNMENT_COLUMNS, to_csv
+from pavilion.runtime.admin.forms import ActionForm, MigrateForm, ProjectForm
+from pavilion.runtime.admin.project_data import field_for, form_to_data, project_to_formdata
+from pavilion.runtime.admin.runtime import database, service
+from pavilion.runtime.errors import BadInput, NotFound, ServiceError
+from pavilion.runtime.eventlog import event_csv
+from pavilion.runtime.models import Project
+from pavilion.runtime.projects import ProjectSpec, parse_project
+from pavilion.runtime.snapshots import snapshot
+from pavilion.runtime.state import state_to_json
+
+# What the "New project" form starts from: the README's example queues, a modest lab wage.
+NEW_PROJECT: dict[str, Any] = {
+    "policy": "pavilion", "min_active": 2, "max_active": 3, "min_waiting": 1, "max_waiting": 3, "platform": "local",
+    "reward": Decimal("0.50"), "waiting_wage_per_hour": Decimal("6.00"), "active_wage_per_hour": Decimal("9.00"),
+    "max_waiting_s": 600,
+}
+
+
+def register_views(bp: Blueprint) -> None:
+    """Add every admin page to the blueprint (each one requires a logged-in admin)."""
+    routes: list[tuple[str, str, Callable[..., ResponseReturnValue], list[str]]] = [
+        ("/", "index", index, ["GET"]),
+        ("/projects", "projects", projects, ["GET"]),
+        ("/projects/new", "new_project", new_project, ["GET", "POST"]),
+        ("/projects/<int:project_id>", "project", project_page, ["GET"]),
+        ("/projects/<int:project_id>/edit", "edit_project", edit_project, ["GET", "POST"]),
+        ("/projects/<int:project_id>/launch", "launch", launch, ["POST"]),
+        ("/projects/<int:project_id>/stop", "stop", stop, ["POST"]),
+        ("/projects/<int:project_id>/expire", "expire", expire, ["POST"]),
+        ("/projects/<int:project_id>/migrate", "migrate", migrate, ["POST"]),
+        ("/projects/<int:project_id>/ledger", "ledger", ledger, ["GET"]),
+        ("/projects/<int:project_id>/events.csv", "events_csv", events_csv, ["GET"]),
+        ("/projects/<int:project_id>/assignments.csv", "assignments_csv", assignments_csv, ["GET"]),
+    ]
+    for rule, endpoint, view, methods in routes:
+        bp.add_url_rule(rule, endpoint, login_required(view), methods=methods)
+
+
+def _load(project_id: int) -> Project:
+    with database().session_scope() as session:
+        project = session.get(Project, project_id)
+        if project is None:
+            abort(404)
+        return project
+
+
+def _project_form(formdata: dict[str, Any] | None = None) -> ProjectForm:
+    form = ProjectForm(data=formdata) if formdata is not None and request.method == "GET" else ProjectForm()
+    form.set_choices(sorted(POLICIES), sorted(platforms.PLATFORMS))
+    return form
+
+
+def _spec(form: ProjectForm) -> ProjectSpec | None:
+    """The validated project, or None with the message attached to the field it names."""
+    try:
+        return parse_project(form_to_data(form))
+    except BadInput as error:
+        getattr(form, field_for(str(error))).errors.append(str(error))
+        return None
+
+
+def index() -> ResponseReturnValue:
+    return redirect(url_for("admin.projects"))
+
+
+def projects() -> ResponseReturnValue:
+    with database().session_scope() as session:
+        rows = queries.project_rows(session)
+    return render_template("admin/projects.html", rows=rows, page_title="Projects")
+
+
+def new_project() -> ResponseReturnValue:
+    form = _project_form(NEW_PROJECT)
+    if form.validate_on_submit() and (spec := _spec(form)) is not None:
+        project_id = service().create_project(spec, owner_id=int(current_user.get_id()))
+        flash(f"Project “{spec.name}” created.", "success")
+        return redirect(url_for("admin.project", project_id=project_id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/project_form.html", form=form, page_title="New project",
+                           cancel_url=url_for("admin.projects")), status
+
+
+def edit_project(project_id: int) -> ResponseReturnValue:
+    project = _load(project_id)
+    if project.status != "draft":
+        flash("Only a draft project can be edited; this one has been launched.", "error")
+        return redirect(url_for("admin.project", project_id=project_id))
+    form = _project_form(project_to_formdata(project))
+    if form.validate_on_submit() and (spec := _spec(form)) is not None:
+        if _update_draft(project_id, spec):
+            flash("Project saved.", "success")
+        else:
+            flash("The project was launched meanwhile; nothing was changed.", "error")
+        return redirect(url_for("admin.project", project_id=project_id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/project_form.html", form=form, page_title=f"Edit {project.name}",
+                           cancel_url=url_for("admin.project", project_id=project_id)), status
+
+
+def _update_draft(project_id: int, spec: ProjectSpec) -> bool:
+    """Rewrite a draft project's settings under the project lock; False when it is no longer a draft.
+
+    A draft has empty queues and no events, so its policy state is simply the new initial state."""
+    state = state_to_json(get_policy(spec.policy_name).initial_state(spec.queues))
+    with service().locks.hold(project_id), database().session_scope(lock=True) as session:
+        project = session.scalars(select(Project).where(Project.id == project_id).with_for_update()).one_or_none()
+        if project is None or project.status != "draft" or project.version != 0:
+            return False
+        project.name, project.policy_name, project.policy_params = spec.name, spec.policy_name, state["config"]
+        project.platform_name, project.platform_settings = spec.platform_name, spec.platform_settings
+        project.pay, project.task, project.state = spec.pay, spec.task, state
+    return True
+
+
+def project_page(project_id: int) -> ResponseReturnValue:
+    with database().session_scope() as session:
+        project = session.get(Project, project_id)
+        if project is None:
+            abort(404)
+        snap = snapshot(session, project)
+        events = list(reversed(queries.recent_events(session, project_id)))
+    join_url = _url_or_empty("worker.join", project_id=project_id) if project.platform_name == "local" else ""
+    return render_template(
+        "admin/project.html", project=project, snapshot=snap, counts=snap["counts"], events=events,
+        join_url=join_url, action_form=ActionForm(), migrate_form=MigrateForm(),
+        socketio_js=_url_or_empty("worker.static", filename="vendor/socket.io.min.js"), page_title=project.name,
+    )
+
+
+def _url_or_empty(endpoint: str, **values: Any) -> str:
+    """A URL of the worker pages, or '' in an app built without them (the dashboard then just does not go live)."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return ""
+
+
+def _button(project_id: int, run: Callable[[], Any], done: str) -> ResponseReturnValue:
+    """A launch / stop / expire button: check its CSRF token, then run the request."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return _act(project_id, run, done)
+
+
+def _act(project_id: int, run: Callable[[], Any], done: str) -> ResponseReturnValue:
+    """Run a service request; its refusal becomes a flash message, never a crash."""
+    try:
+        run()
+        flash(done, "success")
+    except NotFound:
+        abort(404)
+    except ServiceError as error:
+        flash(str(error), "error")
+    return redirect(url_for("admin.project", project_id=project_id))
+
+
+def launch(project_id: int) -> ResponseReturnValue:
+    return _button(project_id, lambda: service().launch(project_id), "Launched: the task is posted on the platform.")
+
+
+def stop(project_id: int) -> ResponseReturnValue:
+    return _button(project_id, lambda: service().stop(project_id), "Stopped: every worker's page submits now.")
+
+
+def expire(project_id: int) -> ResponseReturnValue:
+    return _button(project_id, lambda: service().expire(project_id), "Recruitment expired; workers present stay.")
+
+
+def migrate(project_id: int) -> ResponseReturnValue:
+    form = MigrateForm()
+    if not form.validate_on_submit():
+        flash("Choose a waiting worker to migrate.", "error")
+        return redirect(url_for("admin.project", project_id=project_id))
+    worker, force = form.worker_id.data or "", bool(form.force.data)
+    return _act(project_id, lambda: service().migrate(project_id, worker, force), f"Worker {worker} migrated.")
+
+
+def ledger(project_id: int) -> ResponseReturnValue:
+    project = _load(project_id)
+    with database().session_scope() as session:
+        book = queries.ledger(session, project_id)
+    return render_template("admin/ledger.html", project=project, rows=book.rows, totals=book.totals,
+                           page_title=f"Ledger · {project.name}")
+
+
+def _csv(text: str, filename: str) -> Response:
+    return Response(text, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def events_csv(project_id: int) -> ResponseReturnValue:
+    _load(project_id)
+    with database().session_scope() as session:
+        text = event_csv(session, project_id)  # the runtime's one writer of the shared event-log schema
+    return _csv(text, f"project-{project_id}-events.csv")
+
+
+def assignments_csv(project_id: int) -> ResponseReturnValue:
+    project = _load(project_id)
+    with database().session_scope() as session:
+        text = to_csv(ASSIGNMENT_COLUMNS, queries.assignment_csv_rows(session, project))
+    return _csv(text, f"project-{project_id}-assignments.csv")
