@@ -178,6 +178,13 @@ def _hook_routes(route: Route, emu: ProlificEmulator) -> None:
     def create_secret() -> tuple[Response, int]:
         return jsonify(hooks.create_secret(st, body())), 201
 
+    @route("/hooks/secrets/")
+    def list_secrets() -> Response:
+        workspace_id = request.args.get("workspace_id", st.workspace_id)
+        value = st.secrets.get(workspace_id)
+        found = [] if value is None else [{"id": workspace_id, "value": value, "workspace_id": workspace_id}]
+        return jsonify({"results": found})
+
     @route("/hooks/subscriptions/", ("POST",))
     def create_subscription() -> tuple[Response, int, dict[str, str]]:
         sub = hooks.create_subscription(st, body(), emu.allow_http_hooks)
