@@ -55,6 +55,7 @@ class AdminNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships n
                 return _refused(f"no project {project_id}")
             reply = snapshot(session, project)
             reply["events"] = queries.recent_events(session, project_id, after)
+            reply["workers"] = queries.present_workers(session, project_id)
         for room in rooms(namespace=ADMIN_NAMESPACE):
             if room.startswith("project:"):
                 leave_room(room)  # one project per socket: a dashboard watches the page it is on
@@ -62,7 +63,8 @@ class AdminNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships n
         return reply
 
     def on_events(self, data: Any) -> dict[str, Any]:
-        """Events after a given id, for a project this socket watches (the snapshot push carries none)."""
+        """Events after a given id and the present workers' platform ids, for a project this socket watches
+        (the pushed snapshot carries neither)."""
         if not current_user.is_authenticated:
             return _refused("login required")
         try:
@@ -72,4 +74,8 @@ class AdminNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships n
         if project_room(project_id) not in rooms(namespace=ADMIN_NAMESPACE):
             return _refused("watch the project first")
         with database().session_scope() as session:
-            return {"id": project_id, "events": queries.recent_events(session, project_id, after)}
+            return {
+                "id": project_id,
+                "events": queries.recent_events(session, project_id, after),
+                "workers": queries.present_workers(session, project_id),
+            }

@@ -36,6 +36,16 @@ def project_rows(session: Session) -> list[dict[str, Any]]:
     return rows
 
 
+def present_workers(session: Session, project_id: int) -> dict[str, str]:
+    """Assignment key -> the platform's worker id, for every worker still in a queue (the dashboard labels)."""
+    query = (
+        select(Assignment.key, Worker.platform_worker_id)
+        .join(Worker, Assignment.worker_id == Worker.id)
+        .where(Assignment.project_id == project_id, Assignment.left_at.is_(None))
+    )
+    return {key: str(worker) for key, worker in session.execute(query)}
+
+
 def event_dict(row: EventLog) -> dict[str, Any]:
     """An event-log row as the dashboard shows it."""
     return {

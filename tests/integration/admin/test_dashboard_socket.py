@@ -51,6 +51,7 @@ def test_every_step_pushes_a_snapshot_to_the_watchers(app: Flask, admin_client: 
     assert snapshots[-1]["waiting"] == [key]
     reply = socket.emit("events", {"project_id": watched, "after": 0}, namespace="/admin", callback=True)
     assert [e["event"] for e in reply["events"]] == ["launched", "hire", "joined"]
+    assert reply["workers"] == {key: "lab-1"}  # the platform's id, to label the queue entry
 
 
 def test_events_of_an_unwatched_project_are_refused(app: Flask, admin_client: FlaskClient) -> None:

@@ -18,6 +18,11 @@
     if (node) { node.textContent = String(value); }
   }
 
+  var who = {};  // assignment key -> the platform's worker id, filled from the server's replies
+  document.querySelectorAll(".queue li[data-worker] .who").forEach(function (span) {
+    who[span.parentNode.getAttribute("data-worker")] = span.textContent;
+  });
+
   function renderQueue(id, workers, emptyText, withMigrate) {
     var list = document.getElementById(id);
     if (!list) { return; }
@@ -27,6 +32,7 @@
       var item = el("li");
       item.setAttribute("data-worker", worker);
       item.appendChild(el("code", worker));
+      item.appendChild(el("span", who[worker] || "", "who"));
       if (withMigrate) {
         var button = el("button", "Migrate", "small secondary");
         button.type = "submit";
@@ -45,8 +51,13 @@
     badge.className = "badge badge-" + status;
   }
 
+  var latest = null;
+
   function renderSnapshot(snap) {
     if (!snap || snap.id !== projectId) { return; }
+    if (latest && snap.version < latest.version) { return; }  // a late reply never undoes a newer push
+    latest = snap;
+    if (snap.workers) { who = snap.workers; }
     var waiting = snap.waiting || [], active = snap.active || [], counts = snap.counts || {};
     renderQueue("waiting-queue", waiting, "nobody waiting", true);
     renderQueue("active-queue", active, "nobody active", false);
@@ -94,7 +105,9 @@
     renderSnapshot(snap);
     // Pushed snapshots carry no events: fetch the ones this page has not shown yet.
     socket.emit("events", { project_id: projectId, after: lastEventId }, function (reply) {
-      if (reply && reply.events) { reply.events.forEach(addEvent); }
+      if (!reply || reply.error) { return; }
+      if (reply.workers && latest) { who = reply.workers; renderSnapshot(latest); }
+      (reply.events || []).forEach(addEvent);
     });
   });
 })();
