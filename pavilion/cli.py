@@ -13,6 +13,7 @@ from pavilion.errors import InputError
 COMMAND_MODULES: tuple[str, ...] = (
     "pavilion.core.demo",
     "pavilion.runtime.emulators.cli",
+    "pavilion.runtime.cli",
 )
 
 

@@ -1,0 +1,146 @@
+"""`pavilion serve`, `pavilion db upgrade`, `pavilion admin create-user|create-token`: thin runtime wrappers."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from pavilion.errors import InputError
+
+
+def _platform_classes() -> list[Any]:
+    from pavilion.runtime.platforms import PLATFORMS, platform_class
+
+    return [platform_class(name) for name in sorted(PLATFORMS)]
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the runtime's subcommands."""
+    serve = sub.add_parser("serve", help="run the live runtime (Flask-SocketIO with eventlet)")
+    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=5000, help="port (default 5000)")
+    serve.add_argument("--platform", default=None, help="default platform of new projects (default: local)")
+    for cls in _platform_classes():
+        hook = getattr(cls, "add_serve_arguments", None)
+        if hook is not None:
+            hook(serve)
+    serve.set_defaults(func=_serve)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="apply every migration (SQLite or PostgreSQL)").set_defaults(func=_db_upgrade)
+
+    admin = sub.add_parser("admin", help="admin accounts and API tokens")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
+    user = admin_sub.add_parser("create-user", help="create an admin (the password is prompted for)")
+    user.add_argument("username")
+    user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    user.set_defaults(func=_create_user)
+    token = admin_sub.add_parser("create-token", help="make an API token for an admin (printed once)")
+    token.add_argument("username")
+    token.set_defaults(func=_create_token)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import warnings
+
+    from pavilion.runtime.platforms import PLATFORMS
+
+    if args.platform is not None and args.platform not in PLATFORMS:
+        raise InputError(f"--platform must be one of {', '.join(sorted(PLATFORMS))}, got {args.platform!r}")
+    if not 0 < args.port < 65536:
+        raise InputError(f"--port must be between 1 and 65535, got {args.port}")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # eventlet announces its maintenance mode on import
+        import eventlet
+
+    eventlet.monkey_patch()
+    from pavilion.runtime import create_app
+    from pavilion.runtime.context import get_runtime
+
+    overrides: dict[str, Any] = {"ASYNC_MODE": "eventlet", "BACKGROUND_TASKS": True}
+    if args.platform is not None:
+        overrides["PLATFORM"] = args.platform
+    for cls in _platform_classes():
+        hook = getattr(cls, "settings_from_args", None)
+        if hook is not None:
+            overrides.update(hook(args))
+    app = create_app(overrides)
+    runtime = get_runtime(app)
+    print(f"pavilion: serving on http://{args.host}:{args.port} (platform {app.config['PLATFORM']})", flush=True)
+    try:
+        runtime.socketio.run(app, host=args.host, port=args.port, log_output=False)
+    finally:
+        runtime.shutdown()
+    return 0
+
+
+def _database() -> Any:
+    from pavilion.runtime.config import load_config
+    from pavilion.runtime.db import Database, make_engine
+
+    config = load_config()
+    return config, Database(make_engine(config["DATABASE_URL"]))
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from pavilion.runtime import migrate
+
+    _, db = _database()
+    try:
+        migrate.upgrade(db.engine)
+        print(f"pavilion: database at revision {migrate.current(db.engine)}")
+    finally:
+        db.dispose()
+    return 0
+
+
+def _ready_database() -> Any:
+    """The configured database, brought up to date in development, checked in production."""
+    from pavilion.runtime import migrate
+
+    config, db = _database()
+    if config["AUTO_MIGRATE"] and config["ENV"] != "production":
+        migrate.upgrade(db.engine)
+    elif migrate.current(db.engine) != migrate.head(db.engine):
+        db.dispose()
+        raise InputError("the database schema is not up to date; run `pavilion db upgrade` first")
+    return config, db
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat password: ") != first:
+        raise InputError("the two passwords differ")
+    return first
+
+
+def _create_user(args: argparse.Namespace) -> int:
+    from pavilion.runtime.accounts import create_admin
+
+    password = _read_password(args.password_stdin)
+    config, db = _ready_database()
+    try:
+        create_admin(db, args.username, password, config["CLOCK"])
+    finally:
+        db.dispose()
+    print(f"pavilion: created admin {args.username!r}")
+    return 0
+
+
+def _create_token(args: argparse.Namespace) -> int:
+    from pavilion.runtime.accounts import create_token
+
+    config, db = _ready_database()
+    try:
+        token = create_token(db, args.username, config["CLOCK"])
+    finally:
+        db.dispose()
+    print(token)
+    return 0
