@@ -17,6 +17,7 @@ from pavilion.runtime.platforms.base import CrowdPlatform
 # One line per adapter: "name": "module:Class".
 PLATFORMS: dict[str, str] = {
     "local": "pavilion.runtime.platforms.local:LocalPlatform",
+    "mturk": "pavilion.runtime.platforms.mturk:MTurkPlatform",
     "prolific": "pavilion.runtime.platforms.prolific:ProlificPlatform",
 }
 
