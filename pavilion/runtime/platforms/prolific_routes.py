@@ -47,6 +47,8 @@ def blueprint() -> Blueprint:
 
 def init_app(app: Flask, *_: Any) -> None:
     """Register the webhook route, exempt from CSRF (deliveries are authenticated by their HMAC signature)."""
+    if "prolific_webhooks" in app.blueprints:
+        return  # registered already (create_app and a test may both ask)
     bp = blueprint()
     app.register_blueprint(bp)
     csrf = app.extensions.get("csrf")
