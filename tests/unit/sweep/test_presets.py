@@ -1,0 +1,33 @@
+"""The shipped scenario presets: found by name, each citing its source, unknown names listing the known ones."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from pavilion.errors import InputError
+from pavilion.sim.presets import preset_names, preset_path
+
+
+def test_presets_are_scenarios_that_cite_their_source() -> None:
+    assert {"chorus", "ignition_on_demand", "ignition_hybrid", "retainer_alert"} <= set(preset_names())
+    for name in preset_names():
+        text = preset_path(name).read_text()
+        assert "Source (reference/literature.md" in text, name
+        data = tomllib.loads(text)
+        assert data["name"] == name
+        assert {"policy", "workload", "payment", "run"} <= set(data)
+
+
+def test_chorus_uses_the_published_latency() -> None:
+    data = tomllib.loads(preset_path("chorus").read_text())
+    assert data["workload"]["hire_delay_s"] == {"dist": "lognormal", "mean": 72.01, "sd": 87.09}
+
+
+def test_unknown_preset_lists_the_known_ones() -> None:
+    known = preset_names()
+    assert "chorus" in known
+    with pytest.raises(InputError, match="unknown preset") as info:
+        preset_path("nope")
+    assert all(name in str(info.value) for name in known)
