@@ -101,12 +101,14 @@ class ProlificPlatform:
 
     @classmethod
     def add_serve_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        """`pavilion serve --prolific-api-url URL` (same as PAVILION_PROLIFIC_API_URL)."""
         parser.add_argument("--prolific-api-url", help="Prolific API base URL (an emulator's, for rehearsals)")
 
     @classmethod
     def settings_from_args(cls, args: argparse.Namespace) -> dict[str, Any]:
+        """App-config overrides from `pavilion serve` options."""
         url = getattr(args, "prolific_api_url", None)
-        return {"api_url": url} if url else {}
+        return {"PROLIFIC_API_URL": url} if url else {}
 
     @classmethod
     def init_app(cls, app: Any, *args: Any) -> None:
