@@ -175,6 +175,29 @@ class PolicyService:
         with self.db.session_scope() as session:
             return snapshots.snapshot(session, self._get(session, project_id))
 
+    def worker_status(self, project_id: int, assignment_key: str) -> dict[str, Any]:
+        """One worker's view (for a page load or a socket connect): their `queue` message plus where they stand.
+
+        Keys: queue, position, waiting, active, earned_usd (as the `queue` message), and status (`draft`, `live`,
+        `expired`, `stopped`: the project's), left (bool), how_left, url (the live task, once promoted)."""
+        with self.db.session_scope() as session:
+            project = self._get(session, project_id)
+            assignment = session.scalars(
+                select(Assignment).where(Assignment.project_id == project.id, Assignment.key == assignment_key)
+            ).one_or_none()
+            if assignment is None:
+                raise NotFound(f"no assignment {assignment_key!r} in project {project_id}")
+            state = state_from_json(project.state)
+            out = snapshots.queue_message(assignment, state, project.pay, self.clock())
+            out.update(status=project.status, left=assignment.left_at is not None, how_left=assignment.how_left or "")
+            out["url"] = self.task_url(project, assignment) if out["queue"] == "active" else ""
+            return out
+
+    def present(self, project_id: int) -> list[str]:
+        """Assignment keys of the workers still present in a project (for the presence sweep)."""
+        with self.db.session_scope() as session:
+            return sorted(self._present(session, project_id))
+
     @staticmethod
     def _get(session: Session, project_id: int, lock: bool = False) -> Project:
         if not isinstance(project_id, int) or isinstance(project_id, bool):

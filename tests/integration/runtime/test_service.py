@@ -211,3 +211,19 @@ def test_earned_so_far_uses_decimal_cents(service: PolicyService, notifier: Memo
     clock.advance(3600)
     (b,) = join(service, pid, 1)
     assert Decimal(str(notifier.for_worker(a, "queue")[-1]["earned_usd"])) == Decimal("7.25")
+
+
+def test_worker_status_for_a_page_load(service: PolicyService, clock) -> None:
+    pid = new_project(service)
+    service.launch(pid)
+    a, b, c = join(service, pid, 3, clock)
+    clock.advance(3600)
+    status = service.worker_status(pid, c)
+    assert status["queue"] == "waiting" and status["position"] == 1 and status["earned_usd"] == 7.25
+    assert status["url"] == "" and not status["left"] and status["status"] == "live"
+    assert service.worker_status(pid, a)["url"] == "https://task.test/live"
+    service.depart(pid, c, "returned", "socket")
+    assert service.worker_status(pid, c)["left"] and service.worker_status(pid, c)["how_left"] == "returned"
+    assert service.present(pid) == sorted([a, b])
+    with pytest.raises(NotFound):
+        service.worker_status(pid, "forged")
