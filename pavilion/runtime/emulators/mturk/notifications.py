@@ -73,11 +73,9 @@ class Dispatcher:
                     self.dropped += 1
                     continue
                 if self.rng.random() < self.chaos.reorder:
-                    self.held.append(message)  # goes out after a later message
+                    self.held.append(message)  # goes out after a later message, or at the next flush
                     continue
-                self._send(message)
-                if self.rng.random() < self.chaos.duplicate:
-                    self._send(message)  # same EventDocId: at-least-once delivery
+                self._deliver_one(message)
                 self._release_held()
 
     def flush(self) -> None:
@@ -87,8 +85,13 @@ class Dispatcher:
 
     def _release_held(self) -> None:
         held, self.held = self.held, []
-        for message in held:
-            self._send(message)
+        for message in reversed(held):  # last held goes first: a burst of held messages arrives reversed
+            self._deliver_one(message)
+
+    def _deliver_one(self, message: Message) -> None:
+        self._send(message)
+        if self.rng.random() < self.chaos.duplicate:
+            self._send(message)  # same EventDocId again: at-least-once delivery
 
     def _messages(self, notices: list[Notice]) -> list[Message]:
         by_destination: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
