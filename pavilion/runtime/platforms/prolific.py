@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -34,6 +35,8 @@ from pavilion.runtime.platforms.prolific_webhooks import (
     parse,
     verify,
 )
+
+log = logging.getLogger(__name__)
 
 COMPLETION_URL = "https://app.prolific.com/submissions/complete"
 IN_STUDY = frozenset({"RESERVED", "ACTIVE"})
@@ -170,7 +173,14 @@ class ProlificPlatform:
         if not project.public_url:
             return []  # no public address: departures come from reconciliation only
         target = f"{project.public_url.rstrip('/')}/prolific/webhook/{project.id}"
-        return self.hooks.subscribe(target, ("submission.status.change", "study.status.change"))
+        try:
+            return self.hooks.subscribe(target, ("submission.status.change", "study.status.change"))
+        except ProlificError as exc:
+            if exc.transient:
+                raise
+            # e.g. a target that is not public https: recruit anyway, departures then come from reconciliation
+            log.warning("Prolific refused the webhook subscription for project %s: %s", project.id, exc.detail)
+            return []
 
     def expire(self, project: PlatformProject, key: str) -> dict[str, Any] | None:
         """Prolific's places only go up, so closing recruitment is a PAUSE (no new reservations)."""
@@ -232,6 +242,9 @@ class ProlificPlatform:
         if sub.get("status") not in IN_STUDY:
             raise IdentityError(f"your Prolific submission is {str(sub.get('status')).lower()}; it cannot join now")
         identity = Identity(worker_id=pid, assignment_id=session, extra={"study_id": study})
+        if len(self._identities) > 10_000:
+            now = self.clock()
+            self._identities = {k: v for k, v in self._identities.items() if v[0] > now}
         self._identities[session] = (self.clock() + IDENTITY_TTL_S, identity)
         return identity
 

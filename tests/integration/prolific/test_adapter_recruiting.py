@@ -151,3 +151,14 @@ def test_429_and_5xx_are_retried_with_backoff(
         503,
         200,
     ]
+
+
+def test_a_refused_webhook_subscription_does_not_block_the_launch(
+    running: RunningEmulator, clock: ManualClock, tmp_path: Path
+) -> None:
+    running.emulator.allow_http_hooks = False  # Prolific wants public https targets
+    adapter = make_adapter(running, clock, f"sqlite:///{tmp_path / 'j.sqlite'}", webhooks=True)
+    proj = make_project()
+    proj.apply(adapter.hire(proj.view, 2, "launch"))
+    assert proj.view.state["subscriptions"] == []
+    assert study_of(running, proj).status == "ACTIVE"
