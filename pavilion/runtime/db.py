@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -51,6 +52,9 @@ class Database:
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self.locking_sessions = sessionmaker(engine.execution_options(**{IMMEDIATE: True}), expire_on_commit=False)
+        # SQLite has one writer at a time anyway; queueing writers in-process (a green lock under eventlet) keeps
+        # them from spinning in SQLite's busy handler, which would block the whole event loop.
+        self._writer = threading.RLock() if is_sqlite(engine) else None
 
     @property
     def sqlite(self) -> bool:
@@ -60,12 +64,12 @@ class Database:
     def session_scope(self, lock: bool = False) -> Iterator[Session]:
         """One transaction: commit on success, roll back on any exception. `lock` takes SQLite's write lock."""
         factory = self.locking_sessions if lock else self.sessions
-        session = factory()
-        try:
+        with ExitStack() as stack:
+            if lock and self._writer is not None:
+                stack.enter_context(self._writer)
+            session = stack.enter_context(factory())
             with session.begin():
                 yield session
-        finally:
-            session.close()
 
     def dispose(self) -> None:
         self.engine.dispose()
