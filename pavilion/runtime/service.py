@@ -170,6 +170,17 @@ class PolicyService:
             session.flush()
             return project.id
 
+    def update_draft(self, project_id: int, spec: ProjectSpec) -> None:
+        """Replace a draft's settings (its state becomes the new initial state); Conflict once it has launched."""
+        state = get_policy(spec.policy_name).initial_state(spec.queues)
+        with self._locked(project_id) as (_, project):
+            if project.status != "draft" or project.version != 0:
+                raise Conflict(f"project {project_id} is {project.status}; only a draft can be edited")
+            project.name, project.policy_name = spec.name, spec.policy_name
+            project.policy_params, project.state = state_to_json(state)["config"], state_to_json(state)
+            project.platform_name, project.platform_settings = spec.platform_name, spec.platform_settings
+            project.pay, project.task = spec.pay, spec.task
+
     def snapshot(self, project_id: int) -> dict[str, Any]:
         """The project's queues and counts, as the API and the dashboard show them."""
         with self.db.session_scope() as session:

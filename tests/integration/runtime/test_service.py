@@ -12,10 +12,11 @@ from pavilion.runtime.errors import BadInput, Conflict, NotFound
 from pavilion.runtime.models import Assignment, Outbox, Payment
 from pavilion.runtime.notify import MemoryNotifier
 from pavilion.runtime.platforms.base import Departure, Identity, IdentityError
+from pavilion.runtime.projects import parse_project
 from pavilion.runtime.service import PolicyService
 
 from .fakes import RecordingPlatform
-from .helpers import new_project, table_counts
+from .helpers import new_project, project_json, table_counts
 
 _arrivals = itertools.count()
 
@@ -227,3 +228,15 @@ def test_worker_status_for_a_page_load(service: PolicyService, clock) -> None:
     assert service.present(pid) == sorted([a, b])
     with pytest.raises(NotFound):
         service.worker_status(pid, "forged")
+
+
+def test_only_a_draft_can_be_edited(service: PolicyService) -> None:
+    pid = new_project(service)
+    service.update_draft(pid, parse_project(project_json(name="renamed", max_waiting=2)))
+    snap = service.snapshot(pid)
+    assert snap["name"] == "renamed" and snap["policy"]["max_waiting"] == 2
+    assert service.launch(pid)["counts"]["hired"] == 5
+    before = table_counts(service.db)
+    with pytest.raises(Conflict, match="only a draft"):
+        service.update_draft(pid, parse_project(project_json()))
+    assert table_counts(service.db) == before and service.snapshot(pid)["name"] == "renamed"
