@@ -53,7 +53,8 @@ def metrics_against_key(summary: pd.DataFrame, key: str, keys: Sequence[str], me
         x = np.array(frame[key].tolist(), dtype=float) if numeric else np.array([xs.index(v) for v in frame[key]])
         for ax, metric in zip(axes, metrics, strict=False):
             ax.errorbar(x + offset, frame[f"{metric}_mean"], yerr=frame[f"{metric}_ci95"].fillna(0.0),
-                        marker="o", markersize=4, capsize=3, linewidth=1.2, label=label)
+                        marker="o", markersize=5, capsize=3, linewidth=1.2, label=label,
+                        linestyle="-" if numeric else "none")  # categories have no order to draw a line along
     for ax, metric in zip(axes, metrics, strict=False):
         ax.set_title(metric, fontsize=10)
         ax.set_xlabel(key, fontsize=8)
@@ -61,13 +62,14 @@ def metrics_against_key(summary: pd.DataFrame, key: str, keys: Sequence[str], me
         ax.grid(alpha=0.3)
         if not numeric:
             ax.set_xticks(range(len(xs)), [str(v) for v in xs])
+            ax.set_xlim(-0.5, len(xs) - 0.5)
         elif all(float(v).is_integer() for v in xs):
             ax.set_xticks([float(v) for v in xs])
     for ax in axes[len(metrics):]:
         ax.set_visible(False)
     if others:
         handles, labels = axes[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside upper center", ncols=min(len(labels), 4), fontsize=9)
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4), fontsize=9)
     fig.suptitle(f"Metrics against {key} (mean and 95% CI)", fontsize=12)
     return fig
 
@@ -84,7 +86,7 @@ def availability_against_cost(summary: pd.DataFrame, keys: Sequence[str], target
     if mask.any():
         order = np.argsort(cost[mask])
         ax.plot(cost[mask][order], avail[mask][order], "-", color="tab:red", alpha=0.5, drawstyle="steps-post")
-        ax.plot(cost[mask], avail[mask], "o", color="tab:red", markersize=8, label="Pareto-optimal")
+        ax.plot(cost[mask], avail[mask], "o", color="tab:red", markersize=8, label="Pareto-optimal", zorder=4)
     if best is not None:
         ax.plot([cost[best]], [avail[best]], "*", color="gold", markeredgecolor="black", markersize=18,
                 label="best for target", zorder=5)

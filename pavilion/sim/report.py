@@ -200,6 +200,13 @@ def check_out_dir(out: Path) -> None:
     """Refuse an output path that is a file (or a link to one) before anything runs."""
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: is a file, not a folder")
+    ancestor = out.resolve().parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise InputError(f"--out {out}: {ancestor} is a file, not a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise InputError(f"--out {out}: cannot write in {ancestor}")
 
 
 def write_atomically(out: Path, fill: Callable[[Path], None]) -> None:

@@ -131,3 +131,9 @@ def test_output_path_that_is_a_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="is a file"):
         write_atomically(target, lambda d: None)
     assert target.read_text() == "not a folder"
+
+
+def test_output_path_below_a_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="is a file"):
+        write_atomically(tmp_path / "file" / "deeper" / "results", lambda d: None)
