@@ -9,22 +9,20 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.routing import BuildError
 
-from pavilion.core import POLICIES, get_policy
+from pavilion.core import POLICIES
 from pavilion.runtime import platforms
 from pavilion.runtime.admin import queries
 from pavilion.runtime.admin.export import ASSIGNMENT_COLUMNS, to_csv
 from pavilion.runtime.admin.forms import ActionForm, MigrateForm, ProjectForm
 from pavilion.runtime.admin.project_data import field_for, form_to_data, project_to_formdata
 from pavilion.runtime.admin.runtime import database, service
-from pavilion.runtime.errors import BadInput, NotFound, ServiceError
+from pavilion.runtime.errors import BadInput, Conflict, NotFound, ServiceError
 from pavilion.runtime.eventlog import event_csv
 from pavilion.runtime.models import Project
 from pavilion.runtime.projects import ProjectSpec, parse_project
 from pavilion.runtime.snapshots import snapshot
-from pavilion.runtime.state import state_to_json
 
 # What the "New project" form starts from: the README's example queues, a modest lab wage.
 NEW_PROJECT: dict[str, Any] = {
@@ -105,29 +103,15 @@ def edit_project(project_id: int) -> ResponseReturnValue:
         return redirect(url_for("admin.project", project_id=project_id))
     form = _project_form(project_to_formdata(project))
     if form.validate_on_submit() and (spec := _spec(form)) is not None:
-        if _update_draft(project_id, spec):
+        try:
+            service().update_draft(project_id, spec)
             flash("Project saved.", "success")
-        else:
+        except Conflict:
             flash("The project was launched meanwhile; nothing was changed.", "error")
         return redirect(url_for("admin.project", project_id=project_id))
     status = 400 if request.method == "POST" else 200
     return render_template("admin/project_form.html", form=form, page_title=f"Edit {project.name}",
                            cancel_url=url_for("admin.project", project_id=project_id)), status
-
-
-def _update_draft(project_id: int, spec: ProjectSpec) -> bool:
-    """Rewrite a draft project's settings under the project lock; False when it is no longer a draft.
-
-    A draft has empty queues and no events, so its policy state is simply the new initial state."""
-    state = state_to_json(get_policy(spec.policy_name).initial_state(spec.queues))
-    with service().locks.hold(project_id), database().session_scope(lock=True) as session:
-        project = session.scalars(select(Project).where(Project.id == project_id).with_for_update()).one_or_none()
-        if project is None or project.status != "draft" or project.version != 0:
-            return False
-        project.name, project.policy_name, project.policy_params = spec.name, spec.policy_name, state["config"]
-        project.platform_name, project.platform_settings = spec.platform_name, spec.platform_settings
-        project.pay, project.task, project.state = spec.pay, spec.task, state
-    return True
 
 
 def project_page(project_id: int) -> ResponseReturnValue:
