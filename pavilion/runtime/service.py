@@ -74,6 +74,18 @@ class ProjectLocks:
             yield
 
 
+MAX_DB_INT = 2**31 - 1  # projects.id is a 32-bit integer on PostgreSQL
+
+
+def text_field(value: Any, name: str, limit: int) -> str:
+    """A non-empty string of at most `limit` characters, or BadInput naming the field."""
+    if not isinstance(value, str) or not value:
+        raise BadInput(f"{name} must be a non-empty string")
+    if len(value) > limit:
+        raise BadInput(f"{name} is longer than {limit} characters")
+    return value
+
+
 def _status(state: Any) -> str:
     if state.stopped:
         return "stopped"
@@ -191,6 +203,7 @@ class PolicyService:
 
         Keys: queue, position, waiting, active, earned_usd (as the `queue` message), and status (`draft`, `live`,
         `expired`, `stopped`: the project's), left (bool), how_left, url (the live task, once promoted)."""
+        text_field(assignment_key, "assignment key", 32)
         with self.db.session_scope() as session:
             project = self._get(session, project_id)
             assignment = session.scalars(
@@ -213,6 +226,8 @@ class PolicyService:
     def _get(session: Session, project_id: int, lock: bool = False) -> Project:
         if not isinstance(project_id, int) or isinstance(project_id, bool):
             raise BadInput(f"project id must be an integer, got {project_id!r}")
+        if not 0 < project_id <= MAX_DB_INT:
+            raise NotFound(f"no project {project_id}")
         query = select(Project).where(Project.id == project_id)
         project = session.scalars(query.with_for_update() if lock else query).one_or_none()
         if project is None:
@@ -309,8 +324,7 @@ class PolicyService:
 
     def migrate(self, project_id: int, worker_id: str, force: bool = False) -> dict[str, Any]:
         """Move a waiting worker (by assignment key) to the active queue; Conflict when the policy refuses."""
-        if not isinstance(worker_id, str) or not worker_id:
-            raise BadInput("worker_id must be a non-empty string")
+        text_field(worker_id, "worker_id", 32)
         if not isinstance(force, bool):
             raise BadInput("force must be true or false")
         with self._locked(project_id) as (session, project):
@@ -328,6 +342,8 @@ class PolicyService:
     # ---- workers ---------------------------------------------------------------------------------------------
     def join(self, project_id: int, identity: Identity) -> JoinResult:
         """A worker arrives: the same stint again (a reload) or a new assignment stepped into the policy."""
+        text_field(identity.worker_id, "platform worker id", 128)
+        text_field(identity.assignment_id, "platform assignment id", 128)
         with self._locked(project_id) as (session, project):
             if project.status in ("draft", "stopped"):
                 what = "has not started yet" if project.status == "draft" else "has ended"
@@ -373,6 +389,10 @@ class PolicyService:
         Returns False when it was already recorded (or the notification was already processed)."""
         if how not in DEPARTURE_KINDS:
             raise BadInput(f"how must be one of {', '.join(DEPARTURE_KINDS)}, got {how!r}")
+        text_field(assignment_key, "assignment key", 32)
+        text_field(source, "source", 16)
+        if notification_key is not None:
+            text_field(notification_key, "notification key", 200)
         with self._locked(project_id) as (session, project):
             if notification_key is not None and not self._first_notice(session, project.id, notification_key):
                 return False
@@ -432,6 +452,10 @@ class PolicyService:
 
     def platform_departure(self, project_id: int, departure: Departure, source: str = "platform") -> bool:
         """A departure reported by the platform (notification or reconciliation), matched by platform ids."""
+        if departure.how not in DEPARTURE_KINDS:
+            raise BadInput(f"how must be one of {', '.join(DEPARTURE_KINDS)}, got {departure.how!r}")
+        text_field(departure.key, "notification key", 200)
+        text_field(source, "source", 16)
         with self._locked(project_id) as (session, project):
             if not self._first_notice(session, project.id, departure.key):
                 return False

@@ -125,6 +125,8 @@ def test_bad_tokens_are_refused(app: Flask, token: str, headers: dict[str, str],
         ("/projects/99/launch", None, 404, "no project 99"),
         ("/projects/1/expire", None, 409, "only a live project"),
         ("/projects/abc/launch", None, 404, ""),
+        ("/projects/99999999999999999999/launch", None, 404, "no project"),
+        ("/projects/1/migrate", {"worker_id": "w" * 100}, 400, "worker_id is longer than 32"),
     ],
 )
 def test_bad_requests_get_an_error_and_change_nothing(

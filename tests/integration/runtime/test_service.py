@@ -202,6 +202,21 @@ def test_bad_requests_change_nothing(service: PolicyService) -> None:
         service.depart(pid, a, "vanished", "socket")
     with pytest.raises(BadInput):
         service.migrate(pid, 17)  # type: ignore[arg-type]
+    with pytest.raises(BadInput, match="assignment key"):
+        service.depart(pid, 12345, "returned", "socket")  # type: ignore[arg-type]
+    with pytest.raises(BadInput, match="assignment key is longer"):
+        service.depart(pid, "k" * 10_000, "returned", "socket")
+    with pytest.raises(BadInput, match="platform worker id"):
+        service.join(pid, Identity("", "A1"))
+    with pytest.raises(BadInput, match="platform assignment id is longer"):
+        service.join(pid, Identity("W1", "A" * 500))
+    with pytest.raises(BadInput, match="how must be one of"):
+        service.platform_departure(pid, Departure("W", "A", "vanished", key="k"))  # type: ignore[arg-type]
+    for huge in (2**31, 10**30, 0, -1):
+        with pytest.raises(NotFound):
+            service.launch(huge)
+    with pytest.raises(BadInput):
+        service.snapshot("1")  # type: ignore[arg-type]
     assert table_counts(service.db) == before
 
 
