@@ -6,19 +6,34 @@ from typing import Any
 
 from flask import Blueprint, Flask
 
+PRESENCE_SWEEP_S = 1.0  # how often stale stints are looked for; the grace itself is ABANDON_GRACE_S
+
 
 def make_blueprint() -> Blueprint:
-    """The `worker` blueprint: its templates and static files (the vendored socket.io client among them)."""
-    return Blueprint(
+    """The `worker` blueprint: routes, templates and static files (the vendored socket.io client among them)."""
+    from pavilion.runtime.worker.routes import make_routes
+
+    blueprint = Blueprint(
         "worker",
         __name__,
         template_folder="templates",
         static_folder="static",
         static_url_path="/worker/static",
     )
+    make_routes(blueprint)
+    return blueprint
 
 
 def init_app(app: Flask, socketio: Any) -> None:
-    """Register the worker blueprint and the `/worker` namespace on `app`."""
-    del socketio
+    """Register the worker blueprint, the `/worker` namespace and the presence sweep of the app's runtime."""
+    from pavilion.runtime.context import get_runtime
+    from pavilion.runtime.worker import sweeper
+    from pavilion.runtime.worker.namespace import WorkerNamespace
+    from pavilion.runtime.worker.side import EXTENSION, build_side
+
+    runtime = get_runtime(app)
+    side = build_side(runtime)
+    app.extensions[EXTENSION] = side
     app.register_blueprint(make_blueprint())
+    socketio.on_namespace(WorkerNamespace(side))
+    runtime.add_periodic("presence", PRESENCE_SWEEP_S, lambda: sweeper.sweep(side))

@@ -1,0 +1,143 @@
+"""The /worker Socket.IO namespace: token-checked connect, one private room per stint, heartbeat, leave, ready."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from flask import request
+from flask_socketio import Namespace, emit, join_room
+from socketio.exceptions import ConnectionRefusedError
+
+from pavilion.runtime.errors import ServiceError
+from pavilion.runtime.notify import WORKER_NAMESPACE, worker_room
+from pavilion.runtime.tokens import TokenError, WorkerClaim
+from pavilion.runtime.worker.side import WorkerSide
+from pavilion.runtime.worker.stint import Stint, StintError, load_stint
+from pavilion.runtime.worker.validate import PayloadError, check_event, leave_how, no_payload, token_of
+
+log = logging.getLogger(__name__)
+
+Reply = dict[str, Any]
+
+
+class Refused(Exception):
+    """A well-formed event that does not fit the stint's situation (left, stopped, not promoted, too early)."""
+
+
+def _sid() -> str:
+    sid: str = request.sid  # type: ignore[attr-defined]  # set by Flask-SocketIO for socket events
+    return sid
+
+
+def _check_stint(event: str, stint: Stint) -> None:
+    """Refuse events from a stint that has left, and anything but submitting once the session stopped."""
+    if not stint.present:
+        raise Refused(f"you have already left this session ({stint.how_left}); {event} is not possible")
+    if stint.project_status == "stopped":
+        emit("stop", {}, to=_sid())  # the page may have missed it: say it again
+        raise Refused(f"session {stint.project_id} has stopped: only submitting your work is possible now")
+
+
+class WorkerNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no type hints
+    """Each connection is one worker's page, authenticated by its token; it only ever joins its own room."""
+
+    def __init__(self, side: WorkerSide) -> None:
+        super().__init__(WORKER_NAMESPACE)
+        self.side = side
+        self._claims: dict[str, WorkerClaim] = {}
+        self._guard = threading.Lock()
+        self._handlers: dict[str, Callable[[WorkerClaim, Stint, tuple[Any, ...]], Reply]] = {
+            "heartbeat": self._heartbeat,
+            "leave": self._leave,
+            "ready": self._ready,
+        }
+
+    # ---- connection --------------------------------------------------------------------------------------------
+    def on_connect(self, auth: Any = None) -> None:
+        try:
+            claim = self.side.tokens.verify(token_of(auth))
+            stint = load_stint(self.side.runtime, claim)
+        except (PayloadError, TokenError, StintError) as exc:
+            raise ConnectionRefusedError(str(exc)) from None
+        if not stint.present:
+            raise ConnectionRefusedError(f"you have already left this session ({stint.how_left})")
+        sid = _sid()
+        join_room(worker_room(claim.assignment_key))
+        with self._guard:
+            self._claims[sid] = claim
+        self.side.presence.connected(sid, claim.project_id, claim.assignment_key)
+        # A (re)connect gets the current state at once: a reload within the grace finds its place as it was.
+        emit("queue", stint.message, to=sid)
+        if stint.queue == "active":
+            emit("promoted", {"url": stint.task_url}, to=sid)
+        if stint.project_status == "stopped":
+            emit("stop", {}, to=sid)
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        sid = _sid()
+        with self._guard:
+            self._claims.pop(sid, None)
+        self.side.presence.disconnected(sid)
+
+    # ---- events --------------------------------------------------------------------------------------------------
+    def trigger_event(self, event: str, *args: Any) -> Any:
+        """Every event other than connect/disconnect goes through `_dispatch`, so unknown ones get an error too."""
+        if event in ("connect", "disconnect"):
+            return super().trigger_event(event, *args)
+        return self.socketio._handle_event(functools.partial(self._dispatch, event), event, self.namespace, *args)
+
+    def _dispatch(self, event: str, *payload: Any) -> Reply:
+        """Validate, run the handler, and answer a refusal with an `error` event to this client only."""
+        sid = _sid()
+        try:
+            check_event(event, payload)
+            with self._guard:
+                claim = self._claims.get(sid)
+            if claim is None:
+                raise Refused("this connection has no worker token")
+            stint = load_stint(self.side.runtime, claim)
+            return self._handlers[event](claim, stint, payload)
+        except (PayloadError, Refused, StintError, ServiceError) as exc:
+            message = str(exc)
+        except Exception:
+            log.exception("worker event %s failed", event)
+            message = f"the server could not handle {event}; please try again"
+        emit("error", {"message": message}, to=sid)
+        return {"ok": False, "error": message}
+
+    def _heartbeat(self, claim: WorkerClaim, stint: Stint, payload: tuple[Any, ...]) -> Reply:
+        """Alive: the grace restarts, and the page gets its `queue` message with pay earned by the server clock."""
+        no_payload("heartbeat", payload)
+        _check_stint("heartbeat", stint)
+        self.side.presence.heartbeat(claim.assignment_key)
+        emit("queue", stint.message, to=_sid())
+        return {"ok": True}
+
+    def _ready(self, claim: WorkerClaim, stint: Stint, payload: tuple[Any, ...]) -> Reply:
+        """The promoted worker's page shows the task."""
+        no_payload("ready", payload)
+        _check_stint("ready", stint)
+        if stint.queue != "active":
+            raise Refused("ready is sent only after a promotion")
+        self.side.presence.ready(claim.assignment_key)
+        return {"ok": True}
+
+    def _leave(self, claim: WorkerClaim, stint: Stint, payload: tuple[Any, ...]) -> Reply:
+        """The worker is done (`submitted`, paid) or gives up (`returned`); one departure for the service."""
+        how = leave_how(payload)
+        stopped = stint.project_status == "stopped"
+        if not stint.present:
+            raise Refused(f"you have already left this session ({stint.how_left})")
+        if stopped and how != "submitted":
+            raise Refused(f"session {stint.project_id} has stopped: submit your work instead")
+        if how == "submitted" and stint.queue == "waiting" and not stopped and stint.leave_in_s > 0:
+            wait = math.ceil(stint.leave_in_s)
+            raise Refused(f"you may leave with pay after {wait} more seconds in the waiting room")
+        self.side.runtime.service.depart(claim.project_id, claim.assignment_key, how, source="socket")
+        self.side.presence.forget(claim.assignment_key)
+        return {"ok": True, "how": how}

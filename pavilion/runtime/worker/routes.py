@@ -1,0 +1,120 @@
+"""Worker HTTP routes: the local join link, the task link (identity check, join), the live page, the end page."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
+
+from pavilion.runtime.context import get_runtime
+from pavilion.runtime.errors import ServiceError
+from pavilion.runtime.platforms.base import IdentityError, Preview
+from pavilion.runtime.tokens import TokenError, WorkerClaim
+from pavilion.runtime.worker.side import get_worker_side
+from pavilion.runtime.worker.stint import StintError, load_stint
+
+MAX_ARGS = 32
+MAX_ARG_CHARS = 512
+
+
+class ArgsError(Exception):
+    """The task link's query string is malformed or oversized."""
+
+
+def message_page(title: str, message: str, status: int, state: str = "error") -> Response:
+    """A plain page with one message for the worker (errors, refusals, the end of a session)."""
+    html = render_template("worker/message.html", title=title, message=message, state=state)
+    response = make_response(html, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def platform_args(args: Mapping[str, str]) -> dict[str, str]:
+    """The task link's query parameters, bounded in number and length."""
+    if len(args) > MAX_ARGS:
+        raise ArgsError(f"the task link has more than {MAX_ARGS} parameters")
+    for key, value in args.items():
+        if len(key) > 64 or len(value) > MAX_ARG_CHARS:
+            raise ArgsError(f"the task link parameter {key[:64]!r} is too long")
+    return dict(args)
+
+
+def join(project_id: int) -> Any:
+    """The local platform's join link: a new lab identity (or the roster id given as ?worker=), then the task."""
+    runtime = get_runtime()
+    try:
+        adapter, _view = runtime.service.platform_view(project_id)
+    except ServiceError as exc:
+        return message_page("No such session", str(exc), exc.status)
+    if adapter.name != "local":
+        return message_page("Wrong link", "this session is not a lab session: open it from its platform", 404)
+    worker = request.args.get("worker", "")
+    if len(worker) > 64:
+        return message_page("Wrong link", "the worker id is longer than 64 characters", 400)
+    worker = worker or "L" + secrets.token_hex(6)
+    return redirect(url_for("worker.task", project_id=project_id, worker=worker), code=303)
+
+
+def task(project_id: int) -> Any:
+    """The task link: the platform checks the identity, the worker joins, and the page gets its token."""
+    side = get_worker_side()
+    service = side.runtime.service
+    try:
+        args = platform_args(request.args)
+        adapter, view = service.platform_view(project_id)
+        identity = adapter.identify(view, args)
+        if isinstance(identity, Preview):
+            return render_template("worker/preview.html", task=view.task, name=view.name, pay=view.pay)
+        result = service.join(project_id, identity)
+    except ArgsError as exc:
+        return message_page("Wrong link", str(exc), 400)
+    except IdentityError as exc:
+        return message_page("Cannot join", str(exc), 403)
+    except ServiceError as exc:
+        return message_page("Cannot join", str(exc), exc.status)
+    if result.rejected:
+        reason = "the session is full" if result.rejected == "job_full" else f"the session is {result.rejected}"
+        return message_page("Not needed right now", f"Sorry, {reason}. Please return this task.", 200, "rejected")
+    side.presence.arrived(project_id, result.assignment_key)
+    token = side.tokens.issue(WorkerClaim(project_id, result.assignment_key, identity.worker_id))
+    # Post/redirect/get: a reload shows the live page again without a second identity check or join.
+    return redirect(url_for("worker.live", project_id=project_id, token=token), code=303)
+
+
+def live(project_id: int) -> Any:
+    """The live page of one stint: the waiting room, then the task; its token travels in a meta tag."""
+    side = get_worker_side()
+    token = request.args.get("token")
+    try:
+        claim = side.tokens.verify(token)
+        if claim.project_id != project_id:
+            raise StintError("this link belongs to another session", 403)
+        stint = load_stint(side.runtime, claim, with_submit=True)
+    except TokenError as exc:
+        return message_page("Link not valid", str(exc), 403)
+    except StintError as exc:
+        return message_page("Link not valid", str(exc), exc.status)
+    if stint.present:
+        side.presence.arrived(project_id, stint.key)
+    done_url = url_for("worker.done", project_id=project_id)
+    html = render_template("worker/live.html", stint=stint, token=token, done_url=done_url)
+    response = make_response(html)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in this page's address
+    return response
+
+
+def done(project_id: int) -> Any:
+    """Where the page goes when the platform has no submit form of its own (the local platform)."""
+    del project_id  # the same page for every session
+    return message_page("Thank you", "Your work is submitted. You may close this page.", 200, "stopped")
+
+
+def make_routes(blueprint: Blueprint) -> None:
+    """Attach the worker routes to the blueprint."""
+    blueprint.add_url_rule("/join/<int:project_id>", "join", join)
+    blueprint.add_url_rule("/task/<int:project_id>", "task", task)
+    blueprint.add_url_rule("/task/<int:project_id>/live", "live", live)
+    blueprint.add_url_rule("/task/<int:project_id>/done", "done", done)

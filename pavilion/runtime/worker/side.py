@@ -1,0 +1,36 @@
+"""The worker side's own objects for one app: token issuer, presence, the grace; reached with `get_worker_side()`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+
+from pavilion.runtime.context import Runtime
+from pavilion.runtime.tokens import WorkerTokens
+from pavilion.runtime.worker.presence import Presence
+
+EXTENSION = "pavilion.worker"
+
+
+@dataclass
+class WorkerSide:
+    """What the worker routes, the /worker namespace and the presence sweep share."""
+
+    runtime: Runtime
+    tokens: WorkerTokens
+    presence: Presence
+    grace_s: float
+
+
+def build_side(runtime: Runtime) -> WorkerSide:
+    """The worker side of a runtime, configured from the app config (secret, token age, abandon grace)."""
+    config = runtime.config
+    tokens = WorkerTokens(str(config["SECRET_KEY"]), float(config["TOKEN_MAX_AGE_S"]), runtime.clock)
+    return WorkerSide(runtime, tokens, Presence(runtime.clock), float(config["ABANDON_GRACE_S"]))
+
+
+def get_worker_side(app: Flask | None = None) -> WorkerSide:
+    """The WorkerSide of `app` (default: the current app)."""
+    side: WorkerSide = (app or current_app).extensions[EXTENSION]
+    return side

@@ -1,0 +1,40 @@
+"""The abandon sweep: a stint with no socket and no heartbeat for the grace is one `abandoned` departure."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from pavilion.runtime.errors import ServiceError
+from pavilion.runtime.models import Assignment, Project
+from pavilion.runtime.worker.side import WorkerSide
+
+log = logging.getLogger(__name__)
+
+
+def present_stints(side: WorkerSide) -> list[tuple[int, str]]:
+    """(project id, assignment key) of every stint the database holds as present in a launched project."""
+    with side.runtime.db.session_scope() as session:
+        rows = session.execute(
+            select(Assignment.project_id, Assignment.key)
+            .join(Project, Project.id == Assignment.project_id)
+            .where(Assignment.left_at.is_(None), Project.status != "draft")
+        ).all()
+    return [(int(project_id), str(key)) for project_id, key in rows]
+
+
+def sweep(side: WorkerSide) -> list[str]:
+    """One pass: sync presence with the database, then report each stale stint to the service as abandoned.
+
+    The service de-duplicates departures, so a platform notice that got there first makes this a no-op.
+    Returns the keys this pass found stale."""
+    mark = side.presence.mark()
+    side.presence.adopt(present_stints(side), mark)
+    stale = side.presence.take_stale(side.grace_s)
+    for project_id, key in stale:
+        try:
+            side.runtime.service.depart(project_id, key, "abandoned", source="socket")
+        except ServiceError as exc:
+            log.warning("abandon of %s in project %s refused: %s", key, project_id, exc)
+    return [key for _, key in stale]
