@@ -4,9 +4,33 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
 from typing import Any
 
 from pavilion.errors import InputError
+
+
+@contextmanager
+def _database_errors() -> Iterator[None]:
+    """A database that cannot be reached or read is bad configuration: one line, no traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        raise InputError(f"database error ({type(exc).__name__}): {cause[0] if cause else exc!r}") from None
+
+
+def _with_database_errors(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    @wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        with _database_errors():
+            return command(args)
+
+    return run
 
 
 def _platform_classes() -> list[Any]:
@@ -25,21 +49,22 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         hook = getattr(cls, "add_serve_arguments", None)
         if hook is not None:
             hook(serve)
-    serve.set_defaults(func=_serve)
+    serve.set_defaults(func=_with_database_errors(_serve))
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    db_sub.add_parser("upgrade", help="apply every migration (SQLite or PostgreSQL)").set_defaults(func=_db_upgrade)
+    upgrade = db_sub.add_parser("upgrade", help="apply every migration (SQLite or PostgreSQL)")
+    upgrade.set_defaults(func=_with_database_errors(_db_upgrade))
 
     admin = sub.add_parser("admin", help="admin accounts and API tokens")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
     user = admin_sub.add_parser("create-user", help="create an admin (the password is prompted for)")
     user.add_argument("username")
     user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    user.set_defaults(func=_create_user)
+    user.set_defaults(func=_with_database_errors(_create_user))
     token = admin_sub.add_parser("create-token", help="make an API token for an admin (printed once)")
     token.add_argument("username")
-    token.set_defaults(func=_create_token)
+    token.set_defaults(func=_with_database_errors(_create_token))
 
 
 def _serve(args: argparse.Namespace) -> int:

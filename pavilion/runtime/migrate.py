@@ -13,9 +13,9 @@ SCRIPT_LOCATION = "pavilion.runtime:migrations"
 
 def alembic_config(engine: Engine) -> Config:
     """An Alembic config for our script directory (no alembic.ini needed)."""
+    # No sqlalchemy.url: env.py runs on the connection we hand it (and a URL with '%' would break the ini parser).
     config = Config()
     config.set_main_option("script_location", SCRIPT_LOCATION)
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
     return config
 
 

@@ -64,6 +64,22 @@ def test_bad_input_is_one_line(
     assert err.startswith("pavilion: error: ") and message in err and err.count("\n") == 1
 
 
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql+psycopg://postgres@127.0.0.1:1/none", "database error (OperationalError)"),
+        ("nosuchdb://x", "database error (NoSuchModuleError)"),
+    ],
+)
+def test_an_unreachable_database_is_one_line(
+    instance: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], url: str, message: str
+) -> None:
+    monkeypatch.setenv("PAVILION_DATABASE_URL", url)
+    assert main(["db", "upgrade"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"pavilion: error: {message}") and err.count("\n") == 1
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
