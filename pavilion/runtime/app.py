@@ -61,6 +61,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = load_config(config)
     app = Flask("pavilion.runtime", instance_path=settings["INSTANCE_PATH"])
     app.config.update(settings)
+    if "SESSION_COOKIE_SAMESITE" not in settings:
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    if settings["ENV"] == "production" and "SESSION_COOKIE_SECURE" not in settings:
+        app.config["SESSION_COOKIE_SECURE"] = True  # admin sessions only over HTTPS
     db = Database(make_engine(settings["DATABASE_URL"], echo=bool(settings["SQL_ECHO"])))
     if settings["AUTO_MIGRATE"]:
         migrate.upgrade(db.engine)

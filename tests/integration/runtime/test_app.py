@@ -34,6 +34,15 @@ def test_production_needs_an_explicit_secret_key(tmp_path: Path, monkeypatch: py
     assert not (tmp_path / "secret_key").exists()
 
 
+def test_production_cookies_are_secure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAVILION_ENV", "production")
+    app = create_app(
+        {"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "s" * 32, "DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite'}"}
+    )
+    assert app.config["SESSION_COOKIE_SECURE"] is True and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    get_runtime(app).shutdown()
+
+
 def test_environment_variables_are_typed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAVILION_ABANDON_GRACE_S", "20")
     monkeypatch.setenv("PAVILION_MTURK_SANDBOX", "1")
