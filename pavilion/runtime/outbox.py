@@ -153,6 +153,19 @@ class OutboxRunner:
                 project = session.scalars(select(Project).where(Project.id == row.project_id).with_for_update()).one()
                 project.platform_state = dict(result)
 
+    def requeue(self, row_id: int) -> bool:
+        """Give a failed row (e.g. a payment refused for lack of funds, since topped up) a fresh set of attempts.
+
+        The row keeps its idempotency key, so a call that did reach the platform is still not repeated."""
+        with self.db.session_scope(lock=True) as session:
+            row = session.scalars(select(Outbox).where(Outbox.id == row_id).with_for_update()).one_or_none()
+            if row is None or row.status != "failed":
+                return False
+            row.status, row.attempts = "pending", 0
+            if row.kind == "pay":
+                session.get_one(Payment, int(row.payload["payment_id"])).status = "pending"
+            return True
+
     def _failed(self, row_id: int, error: str, give_up: bool) -> None:
         with self.db.session_scope(lock=True) as session:
             row = session.get_one(Outbox, row_id)

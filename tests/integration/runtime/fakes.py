@@ -25,7 +25,7 @@ class RecordingPlatform:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str]] = []  # (method, key) of every call that got through
-        self.failures: list[PlatformError | Exception] = []  # raised, in order, by the next calls
+        self.failures: list[PlatformError | Exception | None] = []  # raised in order by the next calls (None: pass)
         self.paid: dict[str, Decimal] = {}  # key -> amount: a repeat with the same key pays nothing more
         self.departures: list[Departure] = []  # what reconcile reports
 
@@ -33,8 +33,9 @@ class RecordingPlatform:
         return self
 
     def _call(self, method: str, key: str) -> None:
-        if self.failures:
-            raise self.failures.pop(0)
+        failure = self.failures.pop(0) if self.failures else None
+        if failure is not None:
+            raise failure
         self.calls.append((method, key))
 
     def hire(self, project: PlatformProject, count: int, key: str) -> dict[str, Any] | None:

@@ -48,6 +48,24 @@ def test_a_permanent_failure_is_recorded_not_retried(database, clock, platform: 
     assert service.outbox.run() == 0 and platform.calls == []
 
 
+def test_a_failed_payment_can_be_requeued(database, clock, platform: RecordingPlatform) -> None:
+    service = make(database, clock, platform)
+    pid = new_project(service)
+    service.launch(pid)
+    key = service.join(pid, Identity("W1", "A1")).assignment_key
+    platform.failures += [None, PlatformError("insufficient funds", transient=False)]  # the re-hire passes
+    service.depart(pid, key, "submitted", "socket")
+    with service.db.session_scope() as s:
+        failed = s.scalars(select(Outbox).where(Outbox.status == "failed")).one()
+        assert failed.kind == "pay"
+        assert s.get_one(Payment, failed.payload["payment_id"]).status == "failed"
+    assert service.outbox.requeue(failed.id) is True
+    assert service.outbox.requeue(failed.id) is False  # only a failed row
+    assert service.outbox.run() == 1
+    with service.db.session_scope() as s:
+        assert {p.status for p in s.scalars(select(Payment))} == {"paid"}
+
+
 def test_attempts_are_bounded(database, clock, platform: RecordingPlatform) -> None:
     service = make(database, clock, platform)
     service.outbox.max_attempts = 3
