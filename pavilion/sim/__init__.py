@@ -1,0 +1,45 @@
+"""SimPy simulator of the reference workload model, driven by the `pavilion.core` policies.
+
+```python
+from pavilion.sim import load_scenario, simulate
+scenario = load_scenario(None, overrides={"policy.max_waiting": 2})   # None: the embedded default
+simulate(scenario, seed=1).metrics["availability"]
+```
+"""
+
+from pavilion.sim.defaults import DEFAULT_SCENARIO_TOML
+from pavilion.sim.distributions import Distribution
+from pavilion.sim.eventlog import EVENT_KINDS, EVENT_LOG_COLUMNS, TIMELINE_COLUMNS
+from pavilion.sim.metrics import METRICS
+from pavilion.sim.run import RunResult, simulate
+from pavilion.sim.scenario import (
+    Arrivals,
+    ExitMix,
+    Payment,
+    PolicySettings,
+    RunSettings,
+    Scenario,
+    Workload,
+    load_scenario,
+)
+from pavilion.sim.toml_out import scenario_to_toml
+
+__all__ = [
+    "DEFAULT_SCENARIO_TOML",
+    "EVENT_KINDS",
+    "EVENT_LOG_COLUMNS",
+    "METRICS",
+    "TIMELINE_COLUMNS",
+    "Arrivals",
+    "Distribution",
+    "ExitMix",
+    "Payment",
+    "PolicySettings",
+    "RunResult",
+    "RunSettings",
+    "Scenario",
+    "Workload",
+    "load_scenario",
+    "scenario_to_toml",
+    "simulate",
+]
