@@ -6,7 +6,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
@@ -122,12 +122,21 @@ def project_page(project_id: int) -> ResponseReturnValue:
         snap = snapshot(session, project)
         events = list(reversed(queries.recent_events(session, project_id)))
         who = queries.present_workers(session, project_id)
-    join_url = _url_or_empty("worker.join", project_id=project_id) if project.platform_name == "local" else ""
+    join_url = _join_link(project_id) if project.platform_name == "local" else ""
     return render_template(
         "admin/project.html", project=project, snapshot=snap, counts=snap["counts"], events=events, who=who,
         join_url=join_url, action_form=ActionForm(), migrate_form=MigrateForm(),
         socketio_js=_url_or_empty("worker.static", filename="vendor/socket.io.min.js"), page_title=project.name,
     )
+
+
+def _join_link(project_id: int) -> str:
+    """The local platform's join link, absolute (to hand out): on PUBLIC_URL when set, else on this request's host."""
+    public = str(current_app.config.get("PUBLIC_URL", "")).rstrip("/")
+    path = _url_or_empty("worker.join", project_id=project_id)
+    if not path:
+        return ""
+    return public + path if public else url_for("worker.join", project_id=project_id, _external=True)
 
 
 def _url_or_empty(endpoint: str, **values: Any) -> str:
