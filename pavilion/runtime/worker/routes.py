@@ -64,6 +64,8 @@ def task(project_id: int) -> Any:
     try:
         args = platform_args(request.args)
         adapter, view = service.platform_view(project_id)
+        if view.status == "draft":
+            return message_page("Not open yet", "this session has not started yet; please come back later", 409)
         identity = adapter.identify(view, args)
         if isinstance(identity, Preview):
             return render_template("worker/preview.html", task=view.task, name=view.name, pay=view.pay)
