@@ -52,7 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from flask_socketio import SocketIO
     from flask_wtf import CSRFProtect
 
-    from pavilion.runtime import admin, api, migrate, worker
+    from pavilion.runtime import admin, api, migrate, platforms, worker
     from pavilion.runtime.context import Periodic, Runtime
     from pavilion.runtime.db import Database, make_engine
     from pavilion.runtime.notify import SocketIONotifier
@@ -87,6 +87,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _json_errors(app)
     worker.init_app(app, socketio)
     admin.init_app(app, socketio)
+    platforms.init_platforms(app, socketio)
     if settings["BACKGROUND_TASKS"]:
         runtime.start_background()
     return app

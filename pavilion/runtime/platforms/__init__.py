@@ -2,8 +2,9 @@
 
 An adapter class is constructed as `cls(settings, config)`: the project's non-secret platform settings and the app
 config (credentials come from there, i.e. from PAVILION_* environment variables). Adapters may also define the
-class methods `add_serve_arguments(parser)`, `settings_from_args(args) -> dict` and
-`validate_settings(settings) -> dict` (raise ValueError naming the bad key).
+class methods `add_serve_arguments(parser)`, `settings_from_args(args) -> dict` (app-config overrides),
+`validate_settings(settings) -> dict` (raise ValueError naming the bad key) and `init_app(app, socketio)`
+(called by create_app for every registered platform: webhook routes, notification consumers via add_periodic).
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ def get_platform(name: str, settings: Mapping[str, Any], config: Mapping[str, An
     """An adapter for one project's platform settings."""
     adapter: CrowdPlatform = platform_class(name)(settings, config)
     return adapter
+
+
+def init_platforms(app: Any, socketio: Any) -> None:
+    """Let every registered adapter class hook into a new app (routes, background jobs)."""
+    for name in sorted(PLATFORMS):
+        hook = getattr(platform_class(name), "init_app", None)
+        if hook is not None:
+            hook(app, socketio)
 
 
 def validate_settings(name: str, settings: Mapping[str, Any]) -> dict[str, Any]:

@@ -26,6 +26,24 @@ def test_development_defaults_use_the_instance_folder(tmp_path: Path, monkeypatc
     runtime.shutdown()
 
 
+def test_platform_classes_hook_into_the_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pavilion.runtime import platforms
+
+    hooked: list[object] = []
+
+    class Hooked:
+        @classmethod
+        def init_app(cls, app: object, socketio: object) -> None:
+            hooked.append((app, socketio))
+
+    real = platforms.platform_class
+    monkeypatch.setitem(platforms.PLATFORMS, "hooked", "tests:Hooked")
+    monkeypatch.setattr(platforms, "platform_class", lambda name: Hooked if name == "hooked" else real(name))
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "k", "ENV": "testing"})
+    assert hooked == [(app, get_runtime(app).socketio)]
+    get_runtime(app).shutdown()
+
+
 def test_production_needs_an_explicit_secret_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PAVILION_SECRET_KEY", raising=False)
     monkeypatch.setenv("PAVILION_ENV", "production")
