@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import threading
@@ -18,7 +17,7 @@ from pavilion.runtime.notify import WORKER_NAMESPACE, worker_room
 from pavilion.runtime.tokens import TokenError, WorkerClaim
 from pavilion.runtime.worker.side import WorkerSide
 from pavilion.runtime.worker.stint import Stint, StintError, load_stint
-from pavilion.runtime.worker.validate import PayloadError, check_event, leave_how, no_payload, token_of
+from pavilion.runtime.worker.validate import EVENTS, PayloadError, check_event, leave_how, no_payload, token_of
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +85,31 @@ class WorkerNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships 
 
     # ---- events --------------------------------------------------------------------------------------------------
     def trigger_event(self, event: str, *args: Any) -> Any:
-        """Every event other than connect/disconnect goes through `_dispatch`, so unknown ones get an error too."""
-        if event in ("connect", "disconnect"):
-            return super().trigger_event(event, *args)
-        return self.socketio._handle_event(functools.partial(self._dispatch, event), event, self.namespace, *args)
+        """Route unknown events to `on_unknown` (with their name), so they get an error rather than silence.
 
-    def _dispatch(self, event: str, *payload: Any) -> Reply:
+        A client may also send events named `connect` or `disconnect`; those arrive while the socket is fully
+        connected, whereas the server's own connect and disconnect run while it is pending, so they are told apart."""
+        sid = args[0]
+        if event in ("connect", "disconnect"):
+            if not self.socketio.server.manager.is_connected(sid, self.namespace):
+                return super().trigger_event(event, *args)
+        elif event in EVENTS:
+            return super().trigger_event(event, *args)
+        return super().trigger_event("unknown", sid, event, *args[1:])
+
+    def on_heartbeat(self, *payload: Any) -> Reply:
+        return self._dispatch("heartbeat", *payload)
+
+    def on_leave(self, *payload: Any) -> Reply:
+        return self._dispatch("leave", *payload)
+
+    def on_ready(self, *payload: Any) -> Reply:
+        return self._dispatch("ready", *payload)
+
+    def on_unknown(self, event: Any, *payload: Any) -> Reply:
+        return self._dispatch(event, *payload)
+
+    def _dispatch(self, event: Any, *payload: Any) -> Reply:
         """Validate, run the handler, and answer a refusal with an `error` event to this client only."""
         sid = _sid()
         try:

@@ -78,6 +78,8 @@ BAD_EVENTS = [
     ("heartbeat", ({"earned_usd": 1000},), "heartbeat takes no payload"),
     ("ready", (), "ready is sent only after a promotion"),
     ("join", ("worker:other",), "unknown event 'join'"),
+    ("unknown", (), "unknown event 'unknown'"),
+    ("disconnect", (), "unknown event 'disconnect'"),  # a forged disconnect must not start the abandon grace
     ("leave", ({"how": "submitted"},), "you may leave with pay after 60 more seconds"),
 ]
 
@@ -152,3 +154,17 @@ def test_after_stop_only_submitting_is_possible(app: Flask, runtime: Runtime) ->
     assert table_counts(runtime) == before
     assert socket.emit("leave", {"how": "submitted"}, namespace=NS, callback=True)["ok"] is True  # no waiting time
     assert assignment(runtime, entered.key).how_left == "submitted"
+
+
+def test_a_connect_event_sent_by_a_connected_client_cannot_switch_stints(app: Flask, runtime: Runtime) -> None:
+    project_id = make_project(runtime, min_active=2, max_active=2)
+    mine, theirs = enter(app, project_id), enter(app, project_id)
+    socket = connect(app, mine.token)
+    victim = connect(app, theirs.token)
+    received(socket), received(victim)
+    reply = socket.emit("connect", {"token": theirs.token}, namespace=NS, callback=True)
+    assert reply["ok"] is False and "unknown event 'connect'" in reply["error"]
+    runtime.service.migrate(project_id, theirs.key)
+    assert received(socket, "promoted") == [] and received(victim, "promoted") == [{"url": ""}]
+    seen = get_worker_side(app).presence.get(mine.key)
+    assert seen is not None and len(seen.sids) == 1  # the forged disconnect/connect left presence alone
