@@ -14,6 +14,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pavilion.core.demo",
     "pavilion.runtime.emulators.cli",
     "pavilion.runtime.cli",
+    "pavilion.sim.cli",
 )
 
 

@@ -1,0 +1,260 @@
+"""`pavilion simulate`: parse the study's flags, run the sweep with a progress bar, print the summary, write DIR."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import shlex
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pavilion.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from pavilion.sim import Scenario
+    from pavilion.sim.report import Target
+    from pavilion.sim.sweep import SweepResult
+
+
+def parse_value(text: str) -> int | float | str:
+    """A flag value as the scenario would hold it: an integer, a number, or else the text itself."""
+    for convert in (int, float):
+        try:
+            value = convert(text)
+        except ValueError:
+            continue
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InputError(f"value {text!r}: not a finite number")
+        return value
+    return text
+
+
+def _split_pair(text: str, flag: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key or not value.strip():
+        raise InputError(f"{flag} {text!r}: expected KEY=VALUE with a dotted key, for example policy.max_waiting=2")
+    return key, value.strip()
+
+
+def parse_sets(items: Sequence[str]) -> dict[str, object]:
+    """`--set K=V` flags as overrides; a key given twice is an error, not a silent last-wins."""
+    overrides: dict[str, object] = {}
+    for item in items:
+        key, value = _split_pair(item, "--set")
+        if key in overrides:
+            raise InputError(f"--set {key}: given more than once")
+        overrides[key] = parse_value(value)
+    return overrides
+
+
+def parse_sweeps(items: Sequence[str]) -> dict[str, list[object]]:
+    """`--sweep K=V1,V2,...` flags as a grid, keys and values in the order given."""
+    grid: dict[str, list[object]] = {}
+    for item in items:
+        key, raw = _split_pair(item, "--sweep")
+        values = [v.strip() for v in raw.split(",")]
+        if any(not v for v in values):
+            raise InputError(f"--sweep {item!r}: empty value in the list (expected K=V1,V2,...)")
+        if len(set(values)) != len(values):
+            raise InputError(f"--sweep {item!r}: a value is repeated")
+        if key in grid:
+            raise InputError(f"--sweep {key}: given more than once")
+        grid[key] = [parse_value(v) for v in values]
+    return grid
+
+
+def _positive_int(text: str | None, flag: str, minimum: int = 1) -> int | None:
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise InputError(f"{flag} {text!r}: expected a whole number") from None
+    if value < minimum:
+        raise InputError(f"{flag} {text!r}: must be at least {minimum}")
+    return value
+
+
+def _positive_float(text: str | None, flag: str) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"{flag} {text!r}: expected a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise InputError(f"{flag} {text!r}: must be a positive number of seconds")
+    return value
+
+
+@dataclass(frozen=True)
+class Request:
+    """The validated flags of one `pavilion simulate` call."""
+
+    source: Path | None
+    overrides: dict[str, object]
+    grid: dict[str, list[object]]
+    jobs: int
+    scheduler: str | None
+    out: Path
+    target: Target | None
+    minimise: str
+    quiet: bool
+
+
+def parse_request(args: argparse.Namespace) -> Request:
+    """Check every flag before anything runs; each bad one is an InputError naming it."""
+    from pavilion.sim import METRICS
+    from pavilion.sim.presets import preset_path
+    from pavilion.sim.report import check_out_dir, parse_target
+
+    out = Path(args.out)
+    check_out_dir(out)
+    if args.scenario and args.preset:
+        raise InputError("give a scenario file or --preset, not both")
+    source = preset_path(args.preset) if args.preset else Path(args.scenario) if args.scenario else None
+    if source is not None and not source.is_file():
+        raise InputError(f"scenario file {source}: not found")
+    overrides, grid = parse_sets(args.set), parse_sweeps(args.sweep)
+    both = sorted(set(overrides) & set(grid))
+    if both:
+        raise InputError(f"{both[0]}: both --set and --sweep; give one")
+    run_flags = {
+        "run.replications": _positive_int(args.replications, "--replications"),
+        "run.seed": _positive_int(args.seed, "--seed", minimum=0),
+        "run.horizon_s": _positive_float(args.horizon, "--horizon"),
+    }
+    overrides.update({k: v for k, v in run_flags.items() if v is not None})
+    if args.minimise not in METRICS:
+        raise InputError(f"--minimise {args.minimise!r}: unknown metric (known: {', '.join(METRICS)})")
+    target = parse_target(args.target, list(METRICS)) if args.target is not None else None
+    jobs = _positive_int(args.jobs, "--jobs") or 1
+    return Request(source, overrides, grid, jobs, args.scheduler, out, target, args.minimise, args.quiet)
+
+
+def command_line(request: Request, scenario: Scenario) -> str:
+    """The call that reproduces this study, with the effective run settings spelled out."""
+    parts = ["pavilion", "simulate"] + ([str(request.source)] if request.source else [])
+    parts += [f"--set={k}={v}" for k, v in request.overrides.items() if not k.startswith("run.")]
+    parts += [f"--sweep={k}={','.join(str(v) for v in vs)}" for k, vs in request.grid.items()]
+    parts += [f"--replications={scenario.run.replications}", f"--seed={scenario.run.seed}",
+              f"--horizon={scenario.run.horizon_s:g}", f"--out={request.out}"]
+    parts += [f"--target={request.target.metric}{request.target.op}{request.target.value:g}"] if request.target else []
+    return shlex.join(parts)
+
+
+def run_sweep(request: Request, scenario: Scenario) -> SweepResult:
+    """The sweep with a progress bar on stderr (runs done / total, rate, ETA) when stderr is a terminal."""
+    from tqdm import tqdm
+
+    from pavilion.sim.sweep import expand_grid, sweep
+
+    total = len(expand_grid(request.grid)) * int(scenario.run.replications)
+    tqdm.monitor_interval = 0  # no monitor thread: the process pool forks after this
+    with tqdm(total=total, unit="run", desc="simulate", file=sys.stderr, delay=1.0, dynamic_ncols=True,
+              disable=request.quiet or not sys.stderr.isatty()) as bar:
+        return sweep(scenario, request.grid, jobs=request.jobs, scheduler=request.scheduler, progress=bar.update)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Queue lengths over time of replication 0 of one point, re-run with the same seed as in runs.csv."""
+
+    point: int
+    scenario: Scenario
+    frame: pd.DataFrame
+
+
+def timeline_of(scenario: Scenario, grid: dict[str, list[object]], point: int) -> Timeline:
+    """Re-run replication 0 of `point` with its timeline recorded (one extra run, not one per replication)."""
+    from pavilion.sim import simulate
+    from pavilion.sim.sweep import expand_grid, run_seed
+
+    values = expand_grid(grid)[point]
+    point_scenario = scenario.with_overrides(values) if values else scenario
+    result = simulate(point_scenario, run_seed(int(scenario.run.seed), point, 0), timeline=True)
+    if result.timeline is None:
+        raise RuntimeError("simulate(timeline=True) returned no timeline")
+    return Timeline(point, point_scenario, result.timeline)
+
+
+def write_study(tmp: Path, request: Request, scenario: Scenario, result: SweepResult, timeline: Timeline) -> None:
+    """Fill the (temporary) output folder: CSVs, the scenario, the plots and report.md."""
+    from pavilion.sim import METRICS, scenario_to_toml
+    from pavilion.sim.plots import availability_against_cost, metrics_against_key, queue_lengths, save
+    from pavilion.sim.report import Study, best_point, point_label, render_report
+
+    keys = list(request.grid)
+    result.runs.to_csv(tmp / "runs.csv", index=False)
+    result.summary.to_csv(tmp / "summary.csv", index=False)
+    swept = "".join(f"# swept: {k} = {vs!r}\n" for k, vs in request.grid.items())
+    (tmp / "scenario.toml").write_text(swept + scenario_to_toml(scenario), encoding="utf-8")
+    best = best_point(result.summary, request.target, request.minimise) if request.target else None
+    plots = [save(metrics_against_key(result.summary, k, keys, list(METRICS)),
+                  tmp / "plots" / f"metrics_vs_{k.replace('.', '_')}.png") for k in keys]
+    plots.append(save(availability_against_cost(result.summary, keys, request.target, best),
+                      tmp / "plots" / "availability_vs_cost.png"))
+    label = point_label(result.summary.iloc[timeline.point].to_dict(), keys)
+    policy = timeline.scenario.policy
+    plots.append(save(queue_lengths(timeline.frame, int(policy.min_active), int(policy.max_active),
+                                    f"Queue lengths, replication 0 of {label}"), tmp / "plots" / "queue_lengths.png"))
+    study = Study(scenario.name, command_line(request, scenario), keys, result.summary,
+                  int(scenario.run.replications), int(scenario.run.seed), float(scenario.run.horizon_s),
+                  request.target, request.minimise, [f"plots/{name}" for name in plots], timeline.point)
+    (tmp / "report.md").write_text(render_report(study), encoding="utf-8")
+
+
+def simulate_command(args: argparse.Namespace) -> int:
+    """Run the whole study; bad input raises InputError before anything runs or is written."""
+    from pavilion.sim import load_scenario
+    from pavilion.sim.report import best_point, summary_table, write_atomically
+
+    request = parse_request(args)
+    scenario = load_scenario(str(request.source) if request.source else None, overrides=request.overrides)
+    result = run_sweep(request, scenario)
+    best = best_point(result.summary, request.target, request.minimise) if request.target else None
+    timeline = timeline_of(scenario, request.grid, 0 if best is None else best)
+    write_atomically(request.out, lambda tmp: write_study(tmp, request, scenario, result, timeline))
+    print(summary_table(result.summary, list(request.grid)).to_string(index=False))
+    print(_verdict_line(request, result, best))
+    print(f"wrote {request.out}/: runs.csv summary.csv scenario.toml report.md plots/")
+    return 0
+
+
+def _verdict_line(request: Request, result: SweepResult, best: int | None) -> str:
+    from pavilion.sim.report import point_label
+
+    if request.target is None:
+        return "no --target given: see report.md for the Pareto-optimal configurations"
+    if best is None:
+        return f"no configuration meets {request.target}"
+    row: dict[Any, Any] = result.summary.iloc[best].to_dict()
+    return f"best for {request.target} (minimising {request.minimise}): {point_label(row, list(request.grid))}"
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add `pavilion simulate` to the command line."""
+    p = sub.add_parser("simulate", help="simulate a scenario, sweep its parameters, write a study folder",
+                       description="Simulate a scenario (the embedded default when none is given), sweep parameters "
+                                   "and write runs.csv, summary.csv, scenario.toml, report.md and plots/ to --out.")
+    p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded default scenario)")
+    p.add_argument("--preset", metavar="NAME", help="a shipped scenario preset (see README), instead of a file")
+    p.add_argument("--set", action="append", default=[], metavar="K=V", help="override one dotted scenario key")
+    p.add_argument("--sweep", action="append", default=[], metavar="K=V1,V2,...", help="sweep one dotted key")
+    p.add_argument("--replications", metavar="N", help="replications per point (default: the scenario's [run])")
+    p.add_argument("--seed", metavar="S", help="root seed (default: the scenario's [run])")
+    p.add_argument("--horizon", metavar="SECONDS", help="simulated seconds per run (default: the scenario's [run])")
+    p.add_argument("--jobs", metavar="N", default="1", help="local worker processes (default 1)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster, e.g. tcp://host:8786")
+    p.add_argument("--out", metavar="DIR", default="results", help="output folder (default: results)")
+    p.add_argument("--target", metavar="METRIC>=VALUE", help="choose the cheapest point meeting this, e.g. "
+                                                               "availability>=0.95")
+    p.add_argument("--minimise", metavar="METRIC", default="cost_usd", help="what --target minimises (cost_usd)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=simulate_command)

@@ -1,0 +1,234 @@
+"""Parameter sweeps: a grid of scenario overrides times seeded replications, run serially, on processes or on Dask."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import multiprocessing
+import socket
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from urllib.parse import urlsplit
+
+import numpy as np
+import pandas as pd
+
+from pavilion.errors import InputError
+from pavilion.sim.confidence import summarise
+
+if TYPE_CHECKING:
+    from pavilion.sim import Scenario
+
+T = TypeVar("T")
+R = TypeVar("R")
+Progress = Callable[[int], object]
+
+SCHEDULER_TIMEOUT_S = 5.0
+
+
+class SweepResult(NamedTuple):
+    """`runs`: one row per point and replication; `summary`: one row per point (see `confidence.summarise`)."""
+
+    runs: pd.DataFrame
+    summary: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One replication of one grid point: everything a worker process needs, and nothing else."""
+
+    point: int
+    replication: int
+    seed: int
+    scenario: Scenario
+
+
+def expand_grid(grid: Mapping[str, Sequence[object]]) -> list[dict[str, object]]:
+    """The Cartesian product of the grid, keys in the given order, the last key varying fastest."""
+    for key, values in grid.items():
+        if isinstance(values, str | bytes) or len(values) == 0:
+            raise InputError(f"sweep {key}: give a non-empty list of values")
+    keys = list(grid)
+    # numpy scalars (from np.arange or a DataFrame row) become Python numbers, as a scenario file would hold them
+    plain = [[v.item() if isinstance(v, np.generic) else v for v in values] for values in grid.values()]
+    return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*plain)]
+
+
+def run_seed(seed: int, point: int, replication: int) -> int:
+    """The run's 63-bit seed: entropy of SeedSequence(seed).spawn(...)[point].spawn(...)[replication].
+
+    Equal to `SeedSequence(seed, spawn_key=(point, replication))`, so it depends on nothing but these three
+    numbers; `simulate(point_scenario, seed=run_seed(...))` repeats the run exactly.
+    """
+    child = np.random.SeedSequence(seed, spawn_key=(point, replication))
+    return int(child.generate_state(1, dtype=np.uint64)[0]) >> 1
+
+
+def spawn_seeds(seed: int, points: int, replications: int) -> list[list[int]]:
+    """Seeds for every (point, replication), spawned from one root: result[point][replication]."""
+    root = np.random.SeedSequence(seed)
+    return [
+        [int(rep.generate_state(1, dtype=np.uint64)[0]) >> 1 for rep in child.spawn(replications)]
+        for child in root.spawn(points)
+    ]
+
+
+def plan(scenario: Scenario, points: Sequence[Mapping[str, object]], replications: int, seed: int) -> list[RunSpec]:
+    """Every run of the sweep, in output order; each point's scenario is built (and validated) here, up front."""
+    if replications < 1:
+        raise InputError(f"replications must be at least 1, got {replications}")
+    seeds = spawn_seeds(seed, len(points), replications)
+    specs: list[RunSpec] = []
+    for index, point in enumerate(points):
+        point_scenario = scenario.with_overrides(dict(point)) if point else scenario
+        specs += [RunSpec(index, rep, seeds[index][rep], point_scenario) for rep in range(replications)]
+    return specs
+
+
+def run_one(spec: RunSpec) -> dict[str, float]:
+    """Simulate one run and return its metrics (module-level, so processes and Dask workers can unpickle it)."""
+    from pavilion.sim import simulate
+
+    return dict(simulate(spec.scenario, spec.seed).metrics)
+
+
+def run_batch(fn: Callable[[T], R], batch: Sequence[T]) -> list[R]:
+    """Apply fn to a batch of tasks; batching keeps per-task overhead small next to short runs."""
+    return [fn(task) for task in batch]
+
+
+def _batches(tasks: Sequence[T], workers: int) -> list[list[T]]:
+    """Split tasks in order into about eight batches per worker (progress stays smooth, overhead stays low)."""
+    size = max(1, min(16, math.ceil(len(tasks) / (8 * max(1, workers)))))
+    return [list(tasks[i : i + size]) for i in range(0, len(tasks), size)]
+
+
+def execute(
+    fn: Callable[[T], R],
+    tasks: Sequence[T],
+    *,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> list[R]:
+    """fn over tasks, results in task order, serially (jobs=1), on `jobs` local processes, or on a Dask cluster."""
+    if jobs < 1:
+        raise InputError(f"--jobs must be at least 1, got {jobs}")
+    tick: Progress = progress or (lambda n: None)
+    if scheduler is not None:
+        return _on_dask(fn, tasks, scheduler, tick)
+    if jobs == 1 or len(tasks) <= 1:
+        out: list[R] = []
+        for task in tasks:
+            out.append(fn(task))
+            tick(1)
+        return out
+    return _on_processes(fn, tasks, jobs, tick)
+
+
+def _ordered(batches: list[list[T]], finished: Iterable[tuple[int, list[R]]], tick: Progress) -> list[R]:
+    """Collect (batch index, results) pairs as they finish and return the results in task order."""
+    results: list[list[R] | None] = [None] * len(batches)
+    for index, batch_results in finished:
+        results[index] = batch_results
+        tick(len(batch_results))
+    return [r for batch in results if batch is not None for r in batch]
+
+
+def _on_processes(fn: Callable[[T], R], tasks: Sequence[T], jobs: int, tick: Progress) -> list[R]:
+    """Run the batches on a local process pool (fork where available: workers start in milliseconds)."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    batches = _batches(tasks, jobs)
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+    try:
+        futures = {pool.submit(run_batch, fn, batch): i for i, batch in enumerate(batches)}
+        finished: Iterator[tuple[int, list[R]]] = ((futures[f], f.result()) for f in as_completed(futures))
+        return _ordered(batches, finished, tick)
+    finally:
+        # every result is in (or a run failed): let idle workers exit in the background rather than wait here
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def check_reachable(address: str, timeout_s: float = SCHEDULER_TIMEOUT_S) -> None:
+    """Open (and close) a TCP connection to the scheduler, so a wrong address fails fast and in one line."""
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if parts.scheme not in ("tcp", "tls") or not host or port is None:
+        raise InputError(f"--scheduler {address}: expected tcp://HOST:PORT")
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(f"--scheduler {address}: cannot reach a Dask scheduler there ({reason})") from None
+
+
+def connect(address: str) -> Any:
+    """A Dask client for an existing scheduler; an unreachable or malformed address is an InputError."""
+    from distributed import Client
+
+    check_reachable(address)
+    try:
+        return Client(address, timeout=SCHEDULER_TIMEOUT_S, set_as_default=False)  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"--scheduler {address}: no Dask scheduler answered ({type(exc).__name__})") from None
+
+
+def _on_dask(fn: Callable[[T], R], tasks: Sequence[T], address: str, tick: Progress) -> list[R]:
+    """Run the batches on the cluster behind `address`; the results do not depend on which worker ran what."""
+    from distributed import as_completed as dask_completed
+
+    client = connect(address)
+    try:
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        batches = _batches(tasks, workers)
+        futures = [client.submit(run_batch, fn, batch, pure=False) for batch in batches]
+        index = {future.key: i for i, future in enumerate(futures)}
+        done = dask_completed(futures, loop=client.loop)  # type: ignore[no-untyped-call]
+        finished = ((index[f.key], f.result()) for f in done)
+        return _ordered(batches, finished, tick)
+    finally:
+        client.close()
+
+
+def runs_frame(specs: Sequence[RunSpec], points: Sequence[Mapping[str, object]], metrics: Sequence[Mapping[str, float]],
+               metric_names: Sequence[str]) -> pd.DataFrame:
+    """runs.csv as a frame: the swept keys, `replication`, `seed`, then every metric (NaN when empty)."""
+    keys = list(points[0]) if points else []
+    rows = [
+        {**points[spec.point], "replication": spec.replication, "seed": spec.seed,
+         **{name: float(values.get(name, math.nan)) for name in metric_names}}
+        for spec, values in zip(specs, metrics, strict=True)
+    ]
+    frame = pd.DataFrame(rows, columns=[*keys, "replication", "seed", *metric_names])
+    return frame.astype({"replication": "int64", "seed": "int64", **{name: "float64" for name in metric_names}})
+
+
+def sweep(
+    scenario: Scenario,
+    grid: Mapping[str, Sequence[object]] | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> SweepResult:
+    """Run every grid point `replications` times and summarise; same seed, same frames, whatever jobs or scheduler.
+
+    `grid` maps dotted scenario keys to the values to try; `replications` and `seed` default to the scenario's
+    `[run]` table. `progress` is called with the number of runs just finished.
+    """
+    from pavilion.sim import METRICS
+
+    points = expand_grid(grid or {})
+    reps = int(scenario.run.replications) if replications is None else int(replications)
+    root = int(scenario.run.seed) if seed is None else int(seed)
+    specs = plan(scenario, points, reps, root)
+    metrics = execute(run_one, specs, jobs=jobs, scheduler=scheduler, progress=progress)
+    runs = runs_frame(specs, points, metrics, list(METRICS))
+    return SweepResult(runs, summarise(runs, list(grid or {}), list(METRICS)))

@@ -1,0 +1,79 @@
+"""Grid expansion, the seeding scheme and the executor, without the simulator."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from pavilion.errors import InputError
+from pavilion.sim.sweep import _batches, execute, expand_grid, run_seed, spawn_seeds
+
+
+def test_grid_is_the_cartesian_product_last_key_fastest() -> None:
+    points = expand_grid({"policy.name": ["pavilion", "on-demand"], "policy.max_waiting": [1, 2, 3]})
+    assert len(points) == 6
+    assert points[0] == {"policy.name": "pavilion", "policy.max_waiting": 1}
+    assert points[1] == {"policy.name": "pavilion", "policy.max_waiting": 2}
+    assert points[3] == {"policy.name": "on-demand", "policy.max_waiting": 1}
+
+
+def test_empty_grid_is_one_point() -> None:
+    assert expand_grid({}) == [{}]
+
+
+@pytest.mark.parametrize("values", [[], "123"])
+def test_grid_values_must_be_a_non_empty_list(values: object) -> None:
+    with pytest.raises(InputError, match="policy.max_waiting"):
+        expand_grid({"policy.max_waiting": values})  # type: ignore[dict-item]
+
+
+def test_seeds_come_from_seed_sequence_spawns() -> None:
+    seeds = spawn_seeds(42, points=3, replications=4)
+    children = np.random.SeedSequence(42).spawn(3)
+    expected = int(children[2].spawn(4)[1].generate_state(1, dtype=np.uint64)[0]) >> 1
+    assert seeds[2][1] == expected == run_seed(42, 2, 1)
+
+
+def test_seeds_depend_only_on_root_point_and_replication() -> None:
+    small, large = spawn_seeds(5, 2, 3), spawn_seeds(5, 6, 10)
+    assert all(small[p][r] == large[p][r] for p in range(2) for r in range(3))
+    flat = [s for row in large for s in row]
+    assert len(set(flat)) == len(flat)
+    assert all(0 <= s < 2**63 for s in flat)
+    assert spawn_seeds(6, 2, 3) != small
+
+
+def test_batches_keep_order_and_cover_every_task() -> None:
+    tasks = list(range(203))
+    batches = _batches(tasks, workers=2)
+    assert [t for b in batches for t in b] == tasks
+    assert max(len(b) for b in batches) <= 16
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3])
+def test_execute_returns_results_in_task_order(jobs: int) -> None:
+    tasks = [float(i) for i in range(57)]
+    done: list[int] = []
+    assert execute(math.sqrt, tasks, jobs=jobs, progress=done.append) == [math.sqrt(t) for t in tasks]
+    assert sum(done) == len(tasks)
+
+
+def test_execute_rejects_zero_jobs() -> None:
+    with pytest.raises(InputError, match="--jobs"):
+        execute(math.sqrt, [1.0], jobs=0)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:9", "not-an-address"])
+def test_unreachable_scheduler_is_an_input_error(address: str) -> None:
+    with pytest.raises(InputError, match="--scheduler"):
+        execute(math.sqrt, [1.0], scheduler=address)
+
+
+def test_numpy_values_become_python_numbers() -> None:
+    points = expand_grid({"policy.max_waiting": np.arange(2), "workload.arrivals.rate_per_hour": [np.float64(1.5)]})
+    assert points == [{"policy.max_waiting": 0, "workload.arrivals.rate_per_hour": 1.5},
+                      {"policy.max_waiting": 1, "workload.arrivals.rate_per_hour": 1.5}]
+    assert type(points[0]["policy.max_waiting"]) is int
