@@ -4,6 +4,11 @@ Every event for a project runs under an in-process lock for that project and, in
 project row's lock (SELECT ... FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE on SQLite, which has no row locks).
 Inside: load the state, `policy.step`, store the new state, the event log, assignment changes, ledger lines and
 outbox rows; after commit: send the messages, then run the outbox (platform calls and payments).
+
+Entry points: researchers `create_project`, `update_draft`, `launch`, `stop`, `expire`, `migrate`, `snapshot`;
+workers `join`, `depart` (source socket|presence|...), `worker_status`, `present`; platforms `platform_departure`
+(notifications, de-duplicated by key), `reconcile`/`reconcile_all`, `platform_view`. Refusals raise
+pavilion.runtime.errors (BadInput 400, NotFound 404, Conflict 409) before anything is written.
 """
 
 from __future__ import annotations
