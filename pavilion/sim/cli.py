@@ -202,8 +202,9 @@ def write_study(tmp: Path, request: Request, scenario: Scenario, result: SweepRe
                       tmp / "plots" / "availability_vs_cost.png"))
     label = point_label(result.summary.iloc[timeline.point].to_dict(), keys)
     policy = timeline.scenario.policy
-    plots.append(save(queue_lengths(timeline.frame, int(policy.min_active), int(policy.max_active),
-                                    f"Queue lengths, replication 0 of {label}"), tmp / "plots" / "queue_lengths.png"))
+    bounds = {k: getattr(policy, k) for k in ("min_active", "max_active", "min_waiting", "max_waiting")}
+    plots.append(save(queue_lengths(timeline.frame, bounds, f"Queue lengths, replication 0 of {label}"),
+                      tmp / "plots" / "queue_lengths.png"))
     study = Study(scenario.name, command_line(request, scenario), keys, result.summary,
                   int(scenario.run.replications), int(scenario.run.seed), float(scenario.run.horizon_s),
                   request.target, request.minimise, [f"plots/{name}" for name in plots], timeline.point)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -76,51 +76,67 @@ def metrics_against_key(summary: pd.DataFrame, key: str, keys: Sequence[str], me
 
 def availability_against_cost(summary: pd.DataFrame, keys: Sequence[str], target: Target | None = None,
                               best: int | None = None) -> Figure:
-    """Each configuration's mean availability against its mean cost, CI bars both ways, the Pareto front marked."""
-    fig = _figure(8.0, 5.5)
+    """Each configuration's mean availability against its mean cost, CI bars both ways, the Pareto front marked.
+
+    Points are coloured by the settings of every swept key but the last, and labelled with the last key's value.
+    """
+    fig = _figure(8.5, 5.5)
     ax = fig.subplots()
     cost, avail = summary["cost_usd_mean"].to_numpy(float), summary["availability_mean"].to_numpy(float)
+    xerr, yerr = summary["cost_usd_ci95"].fillna(0.0), summary["availability_ci95"].fillna(0.0)
+    groups, last = list(keys[:-1]), (keys[-1] if keys else None)
+    frames = [f for _, f in summary.groupby(groups, sort=False)] if groups else [summary]
+    for frame in frames:
+        rows = frame.index.to_numpy()
+        ax.errorbar(cost[rows], avail[rows], xerr=xerr.iloc[rows], yerr=yerr.iloc[rows], fmt="o", markersize=6,
+                    capsize=3, elinewidth=1, alpha=0.85, label=_short(frame.iloc[0], groups) or "configuration")
     mask = np.array(pareto_mask(summary), dtype=bool)
-    ax.errorbar(cost, avail, xerr=summary["cost_usd_ci95"].fillna(0.0), yerr=summary["availability_ci95"].fillna(0.0),
-                fmt="o", color="0.55", ecolor="0.75", capsize=3, label="configuration")
     if mask.any():
         order = np.argsort(cost[mask])
-        ax.plot(cost[mask][order], avail[mask][order], "-", color="tab:red", alpha=0.5, drawstyle="steps-post")
-        ax.plot(cost[mask], avail[mask], "o", color="tab:red", markersize=8, label="Pareto-optimal", zorder=4)
+        ax.plot(cost[mask][order], avail[mask][order], "-", color="tab:red", alpha=0.4, drawstyle="steps-post")
+        ax.plot(cost[mask], avail[mask], "o", markersize=13, markerfacecolor="none", markeredgecolor="tab:red",
+                markeredgewidth=1.8, label="Pareto-optimal", zorder=4)
     if best is not None:
         ax.plot([cost[best]], [avail[best]], "*", color="gold", markeredgecolor="black", markersize=18,
                 label="best for target", zorder=5)
     if target is not None and target.metric == "availability":
         ax.axhline(target.value, linestyle="--", color="tab:green", linewidth=1, label=f"target {target}")
-    for i in range(len(summary)):
-        if keys and not (math.isnan(cost[i]) or math.isnan(avail[i])):
-            ax.annotate(_short(summary.iloc[i], keys), (cost[i], avail[i]), textcoords="offset points",
-                        xytext=(6, -10 if i % 2 else 5), fontsize=7, color="0.25")
+    if last is not None:
+        for i in range(len(summary)):
+            if not (math.isnan(cost[i]) or math.isnan(avail[i])):
+                ax.annotate(str(summary[last].iloc[i]), (cost[i], avail[i]), textcoords="offset points",
+                            xytext=(7, 4), fontsize=8, color="0.3")
     ax.set_xlabel("cost_usd per run (mean, 95% CI)")
     ax.set_ylabel("availability (mean, 95% CI)")
-    ax.set_title("Availability against cost")
+    ax.set_title("Availability against cost" + (f" (labels: {last})" if last else ""))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="best")
     return fig
 
 
-def queue_lengths(timeline: pd.DataFrame, min_active: int, max_active: int, title: str) -> Figure:
-    """Waiting and active queue lengths over one replication, with the active queue's bounds."""
-    fig = _figure(10.0, 4.0)
-    ax = fig.subplots()
+def queue_lengths(timeline: pd.DataFrame, bounds: Mapping[str, int], title: str) -> Figure:
+    """Active and waiting queue lengths over one replication, each panel with its queue's bounds.
+
+    `bounds` holds min_active, max_active, min_waiting and max_waiting (a policy's queue sizes).
+    """
+    fig = _figure(10.0, 5.0)
+    axes = fig.subplots(2, 1, sharex=True)
     hours = timeline["time_s"].to_numpy(float) / 3600.0
-    ax.step(hours, timeline["active"], where="post", color="tab:blue", label="active", linewidth=1.3)
-    ax.step(hours, timeline["waiting"], where="post", color="tab:orange", label="waiting", linewidth=1.1, alpha=0.85)
-    ax.axhline(min_active, color="tab:blue", linestyle=":", linewidth=1, label=f"min_active = {min_active}")
-    ax.axhline(max_active, color="tab:blue", linestyle="--", linewidth=1, label=f"max_active = {max_active}")
-    ax.set_xlabel("time (hours)")
-    ax.set_ylabel("workers")
-    top = int(max(timeline["active"].max(), timeline["waiting"].max(), max_active)) + 1
-    ax.set_ylim(-0.2, top + 0.2)
-    ax.set_yticks(range(0, top + 1))
-    ax.set_title(title, fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper right", ncols=4)
+    for ax, queue, color in zip(axes, ("active", "waiting"), ("tab:blue", "tab:orange"), strict=True):
+        counts = timeline[queue].to_numpy(float)
+        ax.step(hours, counts, where="post", color=color, linewidth=1.1)
+        ax.fill_between(hours, counts, step="post", color=color, alpha=0.2)
+        low, high = bounds[f"min_{queue}"], bounds[f"max_{queue}"]
+        ax.axhline(low, color="0.3", linestyle=":", linewidth=1, label=f"min_{queue} = {low}")
+        ax.axhline(high, color="0.3", linestyle="--", linewidth=1, label=f"max_{queue} = {high}")
+        top = int(max(np.max(counts, initial=0), high)) + 1
+        ax.set_ylim(0, top + 0.3)
+        ax.set_yticks(range(0, top + 1))
+        ax.set_ylabel(f"{queue} workers")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="upper right", ncols=2)
+    axes[-1].set_xlabel("time (hours)")
+    fig.suptitle(title, fontsize=10)
     return fig
 
 
