@@ -1,8 +1,9 @@
 """The MTurk notification consumer: SQS messages -> PolicyService.platform_departure, one event = one departure.
 
 MTurk's events carry no worker id and a returned assignment id is handed to the next worker, so an event is
-matched to the oldest present stint holding that assignment id that had joined by the event's time; a submission
-is checked against GetAssignment, which does name the worker. Duplicates (same EventDocId) are dropped by the
+matched to the oldest present stint holding that assignment id that joined before the event's second (MTurk stamps
+events to the second; the next holder can only accept after the event, so never qualifies); a submission is
+checked against GetAssignment, which does name the worker. Duplicates (same EventDocId) are dropped by the
 service's processed-notification keys; reordered or lost events are caught by reconciliation.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -22,7 +22,6 @@ from pavilion.runtime.platforms.mturk_notifications import PlatformEvent, drain_
 
 log = logging.getLogger(__name__)
 LIVE = ("live", "expired", "stopped")
-STAMP_SLACK = timedelta(seconds=1)  # MTurk stamps events to the second
 
 
 def _queues(service: Any) -> set[tuple[str, str | None]]:
@@ -64,7 +63,9 @@ def _holders(service: Any, project_id: int, event: PlatformEvent) -> list[str]:
             )
             .order_by(Assignment.joined_at, Assignment.id)
         ).all()
-    return [str(worker) for worker, joined in rows if joined < event.at + STAMP_SLACK]
+    # Strictly before the stamp: a stint that joined in the event's own second might be the next holder, so such an
+    # event is left to the worker protocol and reconciliation rather than risk ending the wrong stint.
+    return [str(worker) for worker, joined in rows if joined < event.at]
 
 
 def _submitter(service: Any, project_id: int, assignment_id: str) -> str | None:

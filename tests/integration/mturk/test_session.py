@@ -44,11 +44,12 @@ def script(s: Session) -> None:
     snap = s.service.snapshot(pid)
     assert [len(snap["active"]), len(snap["waiting"])] == [2, 1]  # started, then balanced
     s.clock.advance(step)
-    s.mturk_return("AW3")  # a waiting worker returns on MTurk ...
-    s.clock.advance(step)
-    s.accept("AW4")  # ... and the next worker is handed the same assignment id
+    s.leave_by_socket("AW3", "returned")  # a waiting worker says so on our page, returns on MTurk ...
+    s.mturk_return("AW3")
+    s.clock.advance(0.3)
+    s.accept("AW4")  # ... and within the same second the next worker is handed the same assignment id
     assert s.assignments["AW4"] == s.assignments["AW3"]
-    s.sync()  # the (possibly late) AssignmentReturned must not be pinned on AW4
+    s.sync()  # the AssignmentReturned (maybe late) must not be pinned on AW4, the only holder still present
     s.clock.advance(step)
     s.submit("AW1")
     s.leave_by_socket("AW1", "submitted")  # the page says so too: one departure, whichever is first
