@@ -96,8 +96,13 @@ def format_mean(row: Mapping[Any, Any], metric: str, digits: int = 3) -> str:
     mean, half = float(row[f"{metric}_mean"]), float(row[f"{metric}_ci95"])
     if math.isnan(mean):
         return "empty"
-    text = f"{mean:.{digits}g}"
-    return text if math.isnan(half) else f"{text} ± {half:.2g}"
+    text = _significant(mean, digits)
+    return text if math.isnan(half) else f"{text} ± {_significant(half, 2)}"
+
+
+def _significant(value: float, digits: int) -> str:
+    """`digits` significant figures, but whole numbers rather than exponents for large values (1480, not 1.48e+03)."""
+    return f"{value:.0f}" if abs(value) >= 10**digits else f"{value:.{digits}g}"
 
 
 @dataclass(frozen=True)

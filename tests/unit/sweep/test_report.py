@@ -137,3 +137,8 @@ def test_output_path_below_a_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(InputError, match="is a file"):
         write_atomically(tmp_path / "file" / "deeper" / "results", lambda d: None)
+
+
+def test_format_mean_writes_large_values_without_exponents() -> None:
+    assert format_mean({"t_mean": 1480.4, "t_ci95": 763.0}, "t") == "1480 ± 763"
+    assert format_mean({"t_mean": 0.0012345, "t_ci95": 0.00031}, "t") == "0.00123 ± 0.00031"
