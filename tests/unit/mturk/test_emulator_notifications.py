@@ -60,3 +60,47 @@ def test_bad_switches_are_refused() -> None:
         Chaos(drop=1.5).validate()
     with pytest.raises(ValueError, match="chaos.batch"):
         Chaos(batch=0).validate()
+
+
+def test_sns_transport_posts_an_envelope() -> None:
+    import threading
+
+    from werkzeug.serving import make_server
+    from werkzeug.wrappers import Request, Response
+
+    from pavilion.runtime.emulators.mturk.notifications import TransportSink
+
+    got: list[dict[str, object]] = []
+
+    def app(environ: dict[str, object], start_response: object) -> object:
+        got.append(json.loads(Request(environ).get_data(as_text=True)))  # type: ignore[arg-type]
+        return Response("")(environ, start_response)  # type: ignore[arg-type]
+
+    server = make_server("127.0.0.1", 0, app)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        notice = Notice(f"http://127.0.0.1:{server.server_port}/sns", "SNS", "2006-05-05", notices(1)[0].event)
+        Dispatcher(TransportSink()).deliver([notice])
+    finally:
+        server.shutdown()
+        server.server_close()
+    (envelope,) = got
+    assert envelope["Type"] == "Notification"
+    assert json.loads(str(envelope["Message"]))["Events"][0]["EventType"] == "AssignmentAccepted"
+
+
+def test_a_broken_destination_loses_the_message_and_counts_it() -> None:
+    def broken(transport: str, destination: str, body: str) -> None:
+        raise ConnectionError("queue permissions broke")
+
+    dispatcher = Dispatcher(broken)
+    dispatcher.deliver(notices(2))
+    assert dispatcher.failed == 2 and dispatcher.sent == []
+
+
+def test_advancing_needs_a_manual_clock() -> None:
+    from pavilion.runtime.emulators.mturk.emulator import Emulator
+
+    with pytest.raises(ValueError, match="manual clock"):
+        Emulator().advance(1)

@@ -293,3 +293,34 @@ def test_a_worker_cannot_hold_two_assignments_of_one_hit(model: MTurkModel) -> N
     model.accept(hit["HITId"], "AW1")
     with pytest.raises(MTurkError):
         model.accept(hit["HITId"], "AW1")
+
+
+def test_reviewable_and_lifecycle_events(model: MTurkModel) -> None:
+    hit = create(model, MaxAssignments=1)
+    model.call("UpdateNotificationSettings", {"HITTypeId": hit["HITTypeId"], "Notification": {
+        "Destination": "q", "Transport": "SQS", "Version": "2014-08-15",
+        "EventTypes": ["AssignmentSubmitted", "AssignmentApproved", "HITReviewable", "HITDisposed"]}})
+    a = model.accept(hit["HITId"], "AW1")
+    model.submit({"assignmentId": a.assignment_id})
+    model.call("ApproveAssignment", {"AssignmentId": a.assignment_id})
+    model.call("DeleteHIT", {"HITId": hit["HITId"]})
+    kinds = [n.event["EventType"] for n in model.drain()]
+    assert kinds == ["AssignmentSubmitted", "HITReviewable", "AssignmentApproved", "HITDisposed"]
+
+
+def test_deleted_hits_can_be_made_to_vanish(clock: ManualClock) -> None:
+    model = MTurkModel(clock, disposed_visible=False)
+    hit = create(model, MaxAssignments=1)
+    model.call("UpdateExpirationForHIT", {"HITId": hit["HITId"], "ExpireAt": 0})
+    model.call("DeleteHIT", {"HITId": hit["HITId"]})
+    with pytest.raises(MTurkError) as exc:
+        model.call("GetHIT", {"HITId": hit["HITId"]})
+    assert code_of(exc) == "HITDoesNotExist"
+
+
+def test_a_future_expiration_reopens_an_expired_hit(model: MTurkModel, clock: ManualClock) -> None:
+    hit = create(model, MaxAssignments=2)
+    model.call("UpdateExpirationForHIT", {"HITId": hit["HITId"], "ExpireAt": 0})
+    assert model.status(model.hits[hit["HITId"]]) == "Reviewable"
+    model.call("UpdateExpirationForHIT", {"HITId": hit["HITId"], "ExpireAt": clock.now() + 600})
+    assert model.status(model.hits[hit["HITId"]]) == "Assignable"
