@@ -18,7 +18,6 @@ from pavilion.runtime.context import get_runtime
 from pavilion.runtime.emulators.prolific.driver import EmulatorDriver
 from pavilion.runtime.emulators.prolific.server import RunningEmulator
 from pavilion.runtime.models import EventLog, Outbox, Payment
-from pavilion.runtime.platforms import prolific_routes
 from pavilion.runtime.platforms.base import Identity
 from pavilion.runtime.projects import parse_project
 
@@ -36,9 +35,9 @@ PROJECT = {
 
 
 def boot(tmp_path: Path, emulator: RunningEmulator, front: Front, clock: ServerClock) -> Flask:
-    """Build the runtime app (with the Prolific webhook route) and put it behind the front address."""
+    """Build the runtime app (create_app adds the Prolific webhook route) and put it behind the front address."""
     app = create_app(runtime_config(tmp_path, emulator.api_url, front.url, clock))
-    prolific_routes.init_app(app)
+    assert "prolific_webhooks" in app.blueprints
     front.dispatcher.app = app
     return app
 

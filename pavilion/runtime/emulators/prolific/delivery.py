@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from dataclasses import dataclass
@@ -101,22 +102,22 @@ class Deliverer:
             "X-Event-ID": delivery.event.id,
             "X-Timestamp": iso(delivery.event.at),
         }
-        try:
-            ok = httpx.post(delivery.target_url, content=delivery.body, headers=headers, timeout=5.0).is_success
-        except httpx.HTTPError:
-            ok = False
+        code: int | None = None  # stays None when there is no answer (the target is down)
+        with contextlib.suppress(httpx.HTTPError):
+            code = httpx.post(delivery.target_url, content=delivery.body, headers=headers, timeout=5.0).status_code
+        ok = code is not None and 200 <= code < 300
         with self.lock:
             delivery.attempts += 1
-            self._log(delivery, "SUCCEEDED" if ok else "FAILED")
+            self._log(delivery, "SUCCEEDED" if ok else "FAILED", code)
             if not ok and delivery.attempts < self.switches.max_attempts and delivery not in self._pending:
                 delivery.due = self.state.now() + self.switches.retry_s * 2 ** (delivery.attempts - 1)
                 self._pending.append(delivery)
         return 1
 
-    def _log(self, delivery: Delivery, status: str) -> None:
+    def _log(self, delivery: Delivery, status: str, code: int | None = None) -> None:
         sub = self.state.subscriptions.get(delivery.subscription_id)
         if sub is not None:
-            sub.deliveries.append(_log_row(delivery, status))
+            sub.deliveries.append({**_log_row(delivery, status), "response_status": code})
 
     # -- background thread ----------------------------------------------------------------------------------
     def start(self) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from pavilion.runtime.emulators.prolific.app import build_app
 from pavilion.runtime.emulators.prolific.emulator import ProlificEmulator
@@ -25,8 +25,16 @@ class RunningEmulator:
         return f"{self.url}/api/v1/"
 
 
-def _server(emulator: ProlificEmulator, host: str, port: int) -> BaseWSGIServer:
-    return make_server(host, port, build_app(emulator), threaded=True)
+class QuietHandler(WSGIRequestHandler):
+    """No access log: the emulator keeps its own journal, and test output stays readable."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
+
+
+def _server(emulator: ProlificEmulator, host: str, port: int, quiet: bool = False) -> BaseWSGIServer:
+    handler = QuietHandler if quiet else None
+    return make_server(host, port, build_app(emulator), threaded=True, request_handler=handler)
 
 
 def serve(port: int, emulator: ProlificEmulator, host: str = "127.0.0.1") -> None:
@@ -43,7 +51,7 @@ def serve(port: int, emulator: ProlificEmulator, host: str = "127.0.0.1") -> Non
 @contextmanager
 def running_emulator(emulator: ProlificEmulator, deliver: bool = True) -> Iterator[RunningEmulator]:
     """Serve `emulator` on a free loopback port in a background thread for the duration of the block."""
-    server = _server(emulator, "127.0.0.1", 0)
+    server = _server(emulator, "127.0.0.1", 0, quiet=True)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="prolific-emulator", daemon=True)
     thread.start()
     if deliver:
