@@ -36,6 +36,9 @@ def blueprint() -> Blueprint:
             log.warning("Prolific webhook for project %s refused: %s", project_id, exc)
             return "", 401
         except PlatformError as exc:
+            if not exc.transient:  # e.g. a submission Prolific does not show us: nothing of ours
+                log.warning("Prolific webhook for project %s ignored: %s", project_id, exc)
+                return "", 204
             log.warning("Prolific webhook for project %s not confirmed yet: %s", project_id, exc)
             return "", 503  # Prolific retries; reconciliation catches it otherwise
         if gone is not None:

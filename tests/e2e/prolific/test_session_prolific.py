@@ -6,9 +6,11 @@ bonus must be paid exactly once and every departure must be one policy event.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from flask import Flask
 from sqlalchemy import select
@@ -19,6 +21,7 @@ from pavilion.runtime.emulators.prolific.driver import EmulatorDriver
 from pavilion.runtime.emulators.prolific.server import RunningEmulator
 from pavilion.runtime.models import EventLog, Outbox, Payment
 from pavilion.runtime.platforms.base import Identity
+from pavilion.runtime.platforms.prolific_webhooks import expected_signature
 from pavilion.runtime.projects import parse_project
 
 from .conftest import Front, ServerClock, runtime_config
@@ -108,6 +111,20 @@ def test_a_prolific_session_end_to_end(
     get_runtime(app).service.launch(project_id)
     s = Session(app, emulator, driver, project_id)
     assert s.study().status == "ACTIVE" and s.study().total_available_places == 3  # Hire(max_active + max_waiting)
+
+    hook = f"{front.url}/prolific/webhook/{project_id}"
+    assert httpx.post(hook, content=b'{"resource_id": "x"}').status_code == 401  # unsigned: refused
+    body = (
+        b'{"resource_id": "0123456789abcdef01234567", "event_type": "submission.status.change", "status": "RETURNED"}'
+    )
+    stamp = str(int(time.time()))
+    secret = s.service.platform_view(project_id)[0].hooks.secret()
+    headers = {
+        "X-Prolific-Request-Signature": expected_signature(secret, stamp, body),
+        "X-Prolific-Request-Timestamp": stamp,
+        "X-Event-ID": "not-ours",
+    }
+    assert httpx.post(hook, content=body, headers=headers).status_code == 204  # signed, unknown: ignored
 
     for pid in ("p1", "p2", "p3"):
         s.arrive(pid)
