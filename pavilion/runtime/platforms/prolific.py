@@ -50,7 +50,7 @@ SETTINGS: dict[str, tuple[type, Any]] = {  # key: (type, default)
     "participant_code": (str, "PAVILION-FINISHED"),  # fallback code for the completion redirect
     "device_compatibility": (list, ["desktop"]),
     "filters": (list, []),
-    "fee_rate": (str, "0.3333"),  # estimate shown before paying; the ledger keeps what Prolific charged
+    "fee_rate": (str, "0.3333"),  # estimate for the ledger; the bonus journal keeps what Prolific charged
     "completion_url": (str, COMPLETION_URL),
     "webhooks": (bool, True),
 }
