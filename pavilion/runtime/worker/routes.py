@@ -25,7 +25,8 @@ class ArgsError(Exception):
 
 def message_page(title: str, message: str, status: int, state: str = "error") -> Response:
     """A plain page with one message for the worker (errors, refusals, the end of a session)."""
-    html = render_template("worker/message.html", title=title, message=message, state=state)
+    sentence = message[:1].upper() + message[1:]
+    html = render_template("worker/message.html", title=title, message=sentence, state=state)
     response = make_response(html, status)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -112,7 +112,7 @@ def _refused(app: Flask, url: str, status: int, message: str) -> None:
     page = app.test_client().get(url)
     html = page.get_data(as_text=True)
     assert page.status_code == status, html
-    assert message in html and "pavilion-token" not in html
+    assert message.lower() in html.lower() and "pavilion-token" not in html
 
 
 def test_bad_task_links_get_a_clear_page_and_change_nothing(app: Flask, runtime: Runtime) -> None:
