@@ -80,7 +80,7 @@ def test_a_whole_session(app: Flask, clock: ManualClock) -> None:
 
     service.expire(project_id)  # recruitment closes; those present stay
     late = app.test_client().get(f"/join/{project_id}", follow_redirects=True)
-    assert late.status_code == 403 and "recruitment for this session is closed" in late.get_data(as_text=True)
+    assert late.status_code == 403 and "recruitment for this session is closed" in late.get_data(as_text=True).lower()
 
     service.migrate(project_id, w5.key)  # the researcher moves w5 up by hand
     assert promoted(everyone) == {w5.key: [url]}
