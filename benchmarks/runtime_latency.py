@@ -1,0 +1,363 @@
+"""Leave -> `promoted` latency of the live runtime under N connected workers, next to a bare Socket.IO echo floor.
+
+Usage: python benchmarks/runtime_latency.py [--workers 300] [--churns 200] [--hold 1000] [--hold-timeout 300]
+
+Everything runs on 127.0.0.1. The runtime is started as `pavilion serve` starts it (eventlet, one process) in a
+subprocess with a temporary instance folder; an admin and an API token are made with `pavilion admin`, the
+project is created and launched through the JSON API, and N python-socketio clients join as workers through
+the local platform's join link (each connects right after its page loads, as a browser does).
+One churn: the oldest active worker's client sends `leave` {"how": "submitted"}; we time until some client
+receives `promoted` (the policy seats the oldest waiting worker); a fresh worker then joins (not timed) so N stay
+connected, and we wait for the server to go quiet. The floor is a bare Flask-SocketIO echo server on the same
+stack (eventlet, subprocess) holding its own N clients: one client emits, the server emits it back, we time the
+round trip. Floor and runtime rounds alternate, so both see the same machine load.
+The last phase joins `--hold` workers to a fresh server process, bounded by `--hold-timeout` seconds, and reports
+how many are connected, how many the server counts present, and the server's resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+PYTHON = sys.executable
+TOKEN_META = re.compile(r'<meta name="pavilion-token" content="([^"]+)"')
+CONNECT_THREADS = 16  # clients connect this many at a time (each connect is a handshake round trip)
+
+
+# ---- processes ---------------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_listening(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
+    """Block until something accepts on 127.0.0.1:port; fail early if the process died."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with status {proc.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listening on port {port} after {timeout_s:.0f} s")
+
+
+@contextlib.contextmanager
+def running(cmd: Sequence[str], port: int, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """A server subprocess, stopped (terminate, then kill) on exit."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_listening(port, proc)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, in MiB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def pavilion(args: Sequence[str], env: dict[str, str], stdin: str = "") -> str:
+    """Run the `pavilion` command line; its standard output."""
+    cmd = [PYTHON, "-m", "pavilion.cli", *args]
+    done = subprocess.run(cmd, env=env, input=stdin, capture_output=True, text=True, timeout=60, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"`pavilion {' '.join(args)}` failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+# ---- the echo floor -----------------------------------------------------------------------------------------
+def echo_server(port: int) -> None:
+    """A bare Flask-SocketIO server on eventlet: `echo` comes straight back to its sender."""
+    import eventlet
+
+    eventlet.monkey_patch()
+    from flask import Flask, request
+    from flask_socketio import SocketIO, emit
+
+    app = Flask("echo")
+    socketio = SocketIO(app, async_mode="eventlet")
+
+    @socketio.on("echo", namespace="/echo")
+    def _echo(payload: Any) -> None:
+        emit("echo", payload, to=request.sid)
+
+    socketio.run(app, host="127.0.0.1", port=port, log_output=False)
+
+
+# ---- clients ------------------------------------------------------------------------------------------------
+@dataclass
+class Clients:
+    """Connected python-socketio clients and what they have been told."""
+
+    namespace: str
+    clients: list[Any] = field(default_factory=list)
+    promoted: list[tuple[float, int]] = field(default_factory=list)  # (perf_counter, client index)
+    got: threading.Event = field(default_factory=threading.Event)
+    messages: int = 0  # `queue` messages received by all clients
+    dropped: int = 0  # clients the server disconnected
+    failed: list[str] = field(default_factory=list)  # why joins or connects failed
+    threads: int = CONNECT_THREADS
+
+    def connect(self, url: str, count: int, auth: Callable[[], dict[str, str] | None]) -> list[int]:
+        """Connect `count` clients (several at a time), each with a fresh `auth()`; the indexes of the new clients.
+
+        A worker's page connects right after it loads: the server counts a joined worker without a socket as
+        gone after the abandon grace, so each client joins and connects in one go."""
+        first = len(self.clients)
+        self.clients.extend([None] * count)
+        with ThreadPoolExecutor(self.threads) as pool:
+            list(pool.map(lambda index: self._join(url, index, auth), range(first, first + count)))
+        return [i for i in range(first, len(self.clients)) if self.clients[i] is not None]
+
+    def _join(self, url: str, index: int, auth: Callable[[], dict[str, str] | None]) -> None:
+        try:
+            self._one(url, index, auth())
+        except Exception as error:  # noqa: BLE001 - recorded; the caller decides whether it is fatal
+            self.failed.append(f"{type(error).__name__}: {error}")
+
+    def _one(self, url: str, index: int, auth: dict[str, str] | None) -> None:
+        import socketio
+
+        client = socketio.Client(reconnection=False, request_timeout=60)
+        client.on("disconnect", lambda *_: self._drop(), namespace=self.namespace)
+        client.on("promoted", lambda *_: self._mark(index), namespace=self.namespace)
+        client.on("queue", lambda *_: self._count(), namespace=self.namespace)
+        client.on("echo", lambda *_: self._mark(index), namespace=self.namespace)
+        client.connect(url, namespaces=[self.namespace], auth=auth, transports=["websocket"], wait_timeout=30)
+        self.clients[index] = client
+
+    def _drop(self) -> None:
+        self.dropped += 1
+
+    def _count(self) -> None:
+        self.messages += 1  # a lost increment under a thread switch only shortens a settle wait
+
+    def settle(self, idle_s: float = 0.1, max_s: float = 5.0) -> None:
+        """Wait until no `queue` message has arrived for idle_s: the server has finished the last event's fan-out."""
+        deadline = time.monotonic() + max_s
+        seen = -1
+        while seen != self.messages and time.monotonic() < deadline:
+            seen = self.messages
+            time.sleep(idle_s)
+
+    def _mark(self, index: int) -> None:
+        self.promoted.append((time.perf_counter(), index))
+        self.got.set()
+
+    def timed(self, index: int, event: str, payload: Any, timeout_s: float = 10.0) -> tuple[float, int]:
+        """Emit from one client; (seconds until the next mark, the marked client)."""
+        self.got.clear()
+        mark = len(self.promoted)
+        start = time.perf_counter()
+        self.clients[index].emit(event, payload, namespace=self.namespace)
+        if not self.got.wait(timeout_s):
+            raise RuntimeError(f"no reply to {event!r} within {timeout_s} s")
+        when, who = self.promoted[mark]
+        return when - start, who
+
+    def connected(self) -> int:
+        return sum(1 for c in self.clients if c is not None and c.connected)
+
+    def close(self) -> None:
+        with ThreadPoolExecutor(self.threads) as pool:
+            list(pool.map(lambda c: c.disconnect() if c is not None and c.connected else None, self.clients))
+
+
+def percentiles(samples: Sequence[float]) -> tuple[float, float]:
+    """(p50, p99) in milliseconds."""
+    ms = np.asarray(samples) * 1000.0
+    return float(np.percentile(ms, 50)), float(np.percentile(ms, 99))
+
+
+@contextlib.contextmanager
+def echo_clients(n: int) -> Iterator[Clients]:
+    """The bare echo server in a subprocess, with n clients connected to it."""
+    port = free_port()
+    with running([PYTHON, __file__, "--echo-server", str(port)], port):
+        clients = Clients("/echo")
+        try:
+            clients.connect(f"http://127.0.0.1:{port}", n, lambda: None)
+            if clients.failed:
+                raise RuntimeError(f"{len(clients.failed)} echo clients could not connect: {clients.failed[0]}")
+            yield clients
+        finally:
+            clients.close()
+
+
+# ---- the runtime --------------------------------------------------------------------------------------------
+@dataclass
+class Runtime:
+    """A `pavilion serve` subprocess with an admin token; projects are made through the JSON API."""
+
+    url: str
+    token: str
+    proc: subprocess.Popen[bytes]
+
+    def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        import httpx
+
+        headers = {"Authorization": f"Bearer {self.token}"}
+        response = httpx.request(method, self.url + path, json=body, headers=headers, timeout=30)
+        if response.status_code >= 400:
+            raise RuntimeError(f"{method} {path}: {response.status_code} {response.text.strip()}")
+        reply: dict[str, Any] = response.json()
+        return reply
+
+    def project(self, max_active: int, max_waiting: int) -> int:
+        """A launched project on the local platform; the job starts as soon as max_active workers wait."""
+        body = {
+            "name": "latency benchmark",
+            "policy": {"name": "pavilion", "min_active": max_active, "max_active": max_active,
+                       "min_waiting": 0, "max_waiting": max_waiting},
+            "platform": {"name": "local"},
+            "pay": {"reward": "0.10", "waiting_wage_per_hour": "6", "active_wage_per_hour": "9"},
+            "task": {"title": "benchmark", "url": "https://task.invalid/live"},
+        }
+        project_id = int(self.api("POST", "/api/projects", body)["id"])
+        self.api("POST", f"/api/projects/{project_id}/launch")
+        return project_id
+
+    def joiner(self, project_id: int) -> Callable[[], dict[str, str]]:
+        """Joins one worker through the local join link per call; the page's worker token as Socket.IO auth."""
+        import httpx
+
+        def join() -> dict[str, str]:
+            with httpx.Client(base_url=self.url, follow_redirects=True, timeout=30) as http:
+                page = http.get(f"/join/{project_id}")
+            match = TOKEN_META.search(page.text)
+            if page.status_code != 200 or match is None:
+                raise RuntimeError(f"join failed: {page.status_code} {page.text[:200]!r}")
+            return {"token": match.group(1)}
+
+        return join
+
+
+@contextlib.contextmanager
+def runtime_server() -> Iterator[Runtime]:
+    """`pavilion serve` on a free port with a fresh instance folder, an admin and a token made by the CLI."""
+    with tempfile.TemporaryDirectory(prefix="pavilion-bench-") as instance:
+        env = {**os.environ, "PAVILION_INSTANCE_PATH": instance, "PAVILION_ENV": "development"}
+        pavilion(["admin", "create-user", "bench", "--password-stdin"], env, stdin="bench-password-not-secret\n")
+        token = pavilion(["admin", "create-token", "bench"], env).strip()
+        port = free_port()
+        cmd = [PYTHON, "-m", "pavilion.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        with running(cmd, port, env) as proc:
+            yield Runtime(f"http://127.0.0.1:{port}", token, proc)
+
+
+def measure(n: int, churns: int, warmup: int = 5, max_active: int = 10) -> tuple[list[float], list[float]]:
+    """(floor round trips, leave -> promoted latencies), alternating, with n clients on each server."""
+    with echo_clients(n) as echo, runtime_server() as server:
+        project_id = server.project(max_active, max_waiting=min(1000, n + churns + warmup))
+        workers = Clients("/worker")
+        try:
+            workers.connect(server.url, n, server.joiner(project_id))
+            if workers.failed:
+                raise RuntimeError(f"{len(workers.failed)} workers could not join: {workers.failed[0]}")
+            deadline = time.monotonic() + 30
+            while len(workers.promoted) < max_active and time.monotonic() < deadline:
+                time.sleep(0.05)  # the first max_active joiners start together
+            active = [index for _, index in workers.promoted]
+            if len(active) < max_active:
+                raise RuntimeError(f"only {len(active)} of {max_active} workers were promoted at the start")
+            workers.settle()
+            floor: list[float] = []
+            latency: list[float] = []
+            for i in range(warmup + churns):
+                trip, _ = echo.timed(i % n, "echo", {"i": i})
+                leaving = active.pop(0)
+                seconds, promoted = workers.timed(leaving, "leave", {"how": "submitted"})
+                if i >= warmup:
+                    floor.append(trip)
+                    latency.append(seconds)
+                active.append(promoted)
+                workers.clients[promoted].emit("ready", namespace="/worker")
+                workers.clients[leaving].disconnect()
+                if not workers.connect(server.url, 1, server.joiner(project_id)):  # keep n connected (not timed)
+                    raise RuntimeError(f"a replacement worker could not join: {workers.failed[-1]}")
+                workers.settle()  # each churn starts on a quiet server, as each echo does
+            return floor, latency
+        finally:
+            workers.close()
+
+
+def measure_hold(n: int, timeout_s: float) -> tuple[int, int, int, float, float]:
+    """Try to join n workers to one server process, 4 at a time, for at most timeout_s; a failed join is counted.
+
+    Returns (clients connected, workers present per the server, failed joins, server RSS MiB, seconds)."""
+    with runtime_server() as server:
+        project_id = server.project(max_active=10, max_waiting=min(1000, n))
+        workers = Clients("/worker", threads=4)
+        join = server.joiner(project_id)
+        start = time.monotonic()
+        try:
+            while len(workers.clients) < n and time.monotonic() - start < timeout_s:
+                workers.connect(server.url, min(4, n - len(workers.clients)), join)
+            elapsed = time.monotonic() - start
+            workers.settle(idle_s=0.5, max_s=30)
+            present = int(server.api("GET", f"/api/projects/{project_id}")["counts"]["present"])
+            return workers.connected(), present, len(workers.failed), rss_mb(server.proc.pid), elapsed
+        finally:
+            workers.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", type=int, default=300)
+    parser.add_argument("--churns", type=int, default=200)
+    parser.add_argument("--hold", type=int, default=1000, help="workers to hold on one server (0: skip)")
+    parser.add_argument("--hold-timeout", type=float, default=300.0, help="seconds allowed for joining them")
+    parser.add_argument("--echo-server", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.echo_server:
+        echo_server(args.echo_server)
+        return
+    logging.getLogger("engineio.client").setLevel(logging.CRITICAL)  # dropped sockets are counted instead
+    t0 = time.monotonic()
+    floor, latency = measure(args.workers, args.churns)
+    f50, f99 = percentiles(floor)
+    r50, r99 = percentiles(latency)
+    print(f"runtime_latency: echo floor, {args.workers} clients connected: p50 {f50:.2f} ms, p99 {f99:.2f} ms")
+    print(f"runtime_latency: leave -> promoted, {args.workers} workers connected: p50 {r50:.2f} ms, "
+          f"p99 {r99:.2f} ms ({len(latency)} churns alternating with the floor, {time.monotonic() - t0:.0f} s)")
+    ratio = r99 / f99
+    print(f"runtime_latency: p99 ratio to the floor {ratio:.1f}x; target <= 3x: {'met' if ratio <= 3 else 'NOT met'}",
+          flush=True)
+    if args.hold:
+        connected, present, failed, rss, seconds = measure_hold(args.hold, args.hold_timeout)
+        print(f"runtime_latency: hold on one server process: {connected} of {args.hold} workers connected, "
+              f"{present} present in the queues, {failed} joins failed, server RSS {rss:.0f} MiB "
+              f"(joining took {seconds:.0f} s); "
+              f"target 1,000: {'met' if min(connected, present) >= 1000 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
