@@ -1,4 +1,4 @@
-"""A whole session through `pavilion serve --platform mturk` and `pavilion emulate mturk`, with simulated workers.
+"""A whole session through `pavilion serve --platform mturk` and `pavilion emulate mturk`, run from the admin pages.
 
 Accept, join, wait, promote, submit, return, abandon, a server restart in the middle, expire, stop, pay; the
 emulator duplicates and reorders every notification. Checked from MTurk's side with boto3 (what was approved and
@@ -16,17 +16,16 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from .admin import AdminBrowser
 from .conftest import Process, free_port, start
 from .workers import SimWorker
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(150)]
 
-PROJECT = {
-    "name": "e2e on MTurk",
-    "policy": {"name": "pavilion", "min_active": 1, "max_active": 2, "min_waiting": 1, "max_waiting": 1},
-    "platform": {"name": "mturk", "assignment_duration_s": 600},
-    "pay": {"reward": "0.50", "waiting_wage_per_hour": "36", "active_wage_per_hour": "72"},
-    "task": {"title": "Steer the robot", "description": "A live task", "max_waiting_s": 0},
+PROJECT_FORM = {
+    "name": "e2e on MTurk", "description": "A live task", "policy": "pavilion", "min_active": 1, "max_active": 2,
+    "min_waiting": 1, "max_waiting": 1, "platform": "mturk", "platform_settings": '{"assignment_duration_s": 600}',
+    "reward": "0.50", "waiting_wage_per_hour": "36", "active_wage_per_hour": "72", "task_url": "", "max_waiting_s": 0,
 }
 
 
@@ -71,9 +70,11 @@ def test_whole_session_through_serve(tmp_path: Path, base_env: dict[str, str], m
     server: Process | None = start(serve_args, env, server_url, tmp_path / "serve.log", "/login")
     workers: list[SimWorker] = []
     try:
+        admin = AdminBrowser(server_url)
+        admin.login("alice", "correct horse battery")
+        pid = admin.new_project(PROJECT_FORM)
+        admin.press(pid, "launch")
         api = httpx.Client(base_url=f"{server_url}/api", headers={"Authorization": f"Bearer {token}"}, timeout=20)
-        pid = api.post("/projects", json=PROJECT).json()["id"]
-        assert api.post(f"/projects/{pid}/launch").status_code == 200
         mturk = boto3.client("mturk", region_name="us-east-1", endpoint_url=emu.url, aws_access_key_id="e2e",
                              aws_secret_access_key="e2e")
 
@@ -115,10 +116,10 @@ def test_whole_session_through_serve(tmp_path: Path, base_env: dict[str, str], m
         # Seen by the presence sweep (abandoned) or by reconciliation, which cannot tell an abandonment forced
         # before the deadline (the emulator's shortcut) from a return: either way one departure.
         eventually(lambda: (c := snapshot()["counts"])["abandoned"] + c["returned"] == 2, "AW5 gone", timeout=40)
-        assert api.post(f"/projects/{pid}/expire").status_code == 200
+        admin.press(pid, "expire")  # the admin's login survived the restart (same secret key)
         eventually(lambda: all(mturk.get_hit(HITId=h)["HIT"]["NumberOfAssignmentsAvailable"] == 0
                                for h in project_hits()), "every HIT expired")
-        assert api.post(f"/projects/{pid}/stop").status_code == 200
+        admin.press(pid, "stop")
         for w in (w2, w4):
             w.wait_for("stop")
             w.post_form()  # the page posts MTurk's form by itself; the server sees the submission from MTurk
@@ -143,6 +144,8 @@ def test_whole_session_through_serve(tmp_path: Path, base_env: dict[str, str], m
                          for b in mturk.list_bonus_payments(HITId=h)["BonusPayments"])
         assert bonuses == sorted((w, f"{cents / 100:.2f}") for w, kind, cents, _ in lines if kind != "reward")
         db.dispose()
+        fees = sum(max(1, (cents * 20 + 50) // 100) for _, _, cents, _ in lines)  # 20%, half-up, one cent minimum
+        assert f"${fees / 100:.2f}" in admin.ledger(pid)  # the payments page shows MTurk's fees
     finally:
         for w in workers:
             w.close()
