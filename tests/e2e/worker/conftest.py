@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,12 +12,23 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import text
 
 from pavilion.runtime import create_app
 from pavilion.runtime.context import get_runtime
+from pavilion.runtime.db import make_engine
 from pavilion.runtime.worker.side import get_worker_side
 
 NS = "/worker"
+PG_URL = os.environ.get("PAVILION_TEST_DATABASE_URL", "")
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param(
+        "postgres",
+        id="postgres",
+        marks=[pytest.mark.postgres, pytest.mark.skipif(not PG_URL, reason="PAVILION_TEST_DATABASE_URL is not set")],
+    ),
+]
 TOKEN_META = re.compile(r'<meta name="pavilion-token" content="([^"]+)">')
 
 
@@ -85,13 +98,31 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """SQLite in the test folder, or a fresh PostgreSQL schema (dropped afterwards) when one is configured."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'pavilion.sqlite'}"
+        return
+    schema = f"pavilion_worker_{secrets.token_hex(6)}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 @pytest.fixture
-def app(tmp_path: Path, clock: ManualClock) -> Iterator[Flask]:
+def app(tmp_path: Path, clock: ManualClock, database_url: str) -> Iterator[Flask]:
     app = create_app(
         {
             "ENV": "testing",
             "INSTANCE_PATH": str(tmp_path / "instance"),
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'pavilion.sqlite'}",
+            "DATABASE_URL": database_url,
             "SECRET_KEY": "worker-e2e-secret",
             "ASYNC_MODE": "threading",
             "BACKGROUND_TASKS": False,
