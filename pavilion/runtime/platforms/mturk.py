@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -178,7 +179,7 @@ class MTurkPlatform:
         if state.get("hit_type_id"):
             return state
         run_id = state.get("run_id") or hits.request_token(project.public_url, project.id, project.name, key)[:10]
-        titled = hits.HitSpec(**{**spec.__dict__, "title": f"{spec.title} (pavilion-{run_id})"})
+        titled = dataclasses.replace(spec, title=f"{spec.title} (pavilion-{run_id})")
         with calling("CreateHITType"):
             state["hit_type_id"] = hits.create_hit_type(self.client, titled)
             if self.queue_url:
@@ -192,7 +193,7 @@ class MTurkPlatform:
             return None
         spec = self.spec(project)
         state = self._ensure_hit_type(project, spec, key)
-        spec = hits.HitSpec(**{**spec.__dict__, "title": state["title"]})
+        spec = dataclasses.replace(spec, title=state["title"])
         created = []
         for i, size in enumerate(hits.chunks(count)):
             with calling("CreateHITWithHITType"):
