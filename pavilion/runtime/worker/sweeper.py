@@ -34,7 +34,13 @@ def sweep(side: WorkerSide) -> list[str]:
     stale = side.presence.take_stale(side.grace_s)
     for project_id, key in stale:
         try:
-            side.runtime.service.depart(project_id, key, "abandoned", source="socket")
+            departed = side.runtime.service.depart(project_id, key, "abandoned", source="socket")
         except ServiceError as exc:
             log.warning("abandon of %s in project %s refused: %s", key, project_id, exc)
+            continue
+        if departed and side.presence.get(key) is not None:
+            # The page came back between the staleness check and the departure: its place is gone, so say so
+            # rather than leave it waiting for messages that will never come.
+            side.runtime.notifier.to_worker(key, "rejected", {"reason": "abandoned"})
+            side.presence.forget(key)
     return [key for _, key in stale]

@@ -104,3 +104,22 @@ def test_the_sweep_runs_in_the_runtime_background_loop(app: Flask, runtime: Runt
     clock.advance(15)
     runtime.run_due(now=0.0)
     assert assignment(runtime, entered.key).how_left == "abandoned"
+
+
+def test_a_page_back_just_as_its_stint_is_abandoned_is_told_its_place_is_gone(
+    app: Flask, runtime: Runtime, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project_id = make_project(runtime, min_active=2, max_active=2)
+    entered = enter(app, project_id)
+    clock.advance(15)
+    depart = runtime.service.depart
+    sockets = []
+
+    def reconnect_first(*args: object, **kwargs: object) -> bool:
+        sockets.append(connect(app, entered.token))  # the reload lands between the check and the departure
+        return depart(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runtime.service, "depart", reconnect_first)
+    assert sweep(app) == [entered.key]
+    assert received(sockets[0], "rejected") == [{"reason": "abandoned"}]
+    assert get_worker_side(app).presence.get(entered.key) is None

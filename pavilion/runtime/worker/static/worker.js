@@ -100,8 +100,12 @@
 
   socket.on("connect", function () { notice(""); });
   socket.on("connect_error", function (err) {
-    notice(err && err.message ? err.message : "cannot reach the server; retrying");
-    if (!socket.active) { setState("error"); }  // refused by the server (bad or expired link): no retry
+    if (socket.active) {  // the network or the server is away for now: the client retries by itself
+      notice("Cannot reach the server; retrying...");
+    } else {  // refused by the server (a bad or expired link, a stint that has ended): no retry
+      notice(err && err.message ? err.message : "the server refused the connection");
+      setState("error");
+    }
   });
   socket.on("disconnect", function () { if (!finished) { notice("Connection lost; reconnecting..."); } });
   socket.on("queue", showQueue);
@@ -113,7 +117,11 @@
   socket.on("rejected", function (m) {
     finished = true;
     setState("rejected");
-    if (m && m.reason === "stopped") { $("rejected-message").textContent = "Sorry, this session has ended. Please return this task."; }
+    var reasons = {
+      stopped: "Sorry, this session has ended. Please return this task.",
+      abandoned: "This page was away too long and its place was given up. Please return this task."
+    };
+    if (m && reasons[m.reason]) { $("rejected-message").textContent = reasons[m.reason]; }
     socket.disconnect();
   });
   socket.on("error", function (m) { notice(m && m.message); });
