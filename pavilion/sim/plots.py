@@ -33,8 +33,8 @@ def _is_numeric(values: Sequence[object]) -> bool:
 
 
 def _short(row: pd.Series, keys: Sequence[str]) -> str:
-    """`name=pavilion, max_waiting=2`: the last part of each dotted key keeps labels short."""
-    return ", ".join(f"{k.rsplit('.', 1)[-1]}={row[k]}" for k in keys)
+    """`name=pavilion, hire_delay_s.value=120`: dotted keys without their table keep labels short."""
+    return ", ".join(f"{k.split('.', 1)[-1]}={row[k]}" for k in keys)
 
 
 def metrics_against_key(summary: pd.DataFrame, key: str, keys: Sequence[str], metrics: Sequence[str]) -> Figure:
