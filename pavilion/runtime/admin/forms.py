@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -20,11 +20,10 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from pavilion.core import POLICIES, QueueConfig
+from pavilion.core import QueueConfig
+from pavilion.runtime.projects import MAX_QUEUE, MAX_RATE, QUEUE_KEYS
 
-QUEUE_FIELDS: tuple[str, ...] = ("min_active", "max_active", "min_waiting", "max_waiting")
-MAX_QUEUE = 10_000
-MAX_RATE = Decimal("1000")
+QUEUE_FIELDS: tuple[str, ...] = QUEUE_KEYS
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no type hints
@@ -122,9 +121,3 @@ def _field_named_in(message: str) -> str | None:
     """The queue field a QueueConfig error starts with (its messages name the field first)."""
     return next((name for name in QUEUE_FIELDS if message.startswith(name)), None)
 
-
-def policy_names() -> list[str]:
-    return sorted(POLICIES)
-
-
-ChoiceSource = Callable[[], Sequence[str]]
