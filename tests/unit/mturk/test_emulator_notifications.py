@@ -7,7 +7,7 @@ import json
 import pytest
 
 from pavilion.runtime.emulators.mturk.notifications import Chaos, Dispatcher
-from pavilion.runtime.emulators.mturk.state import Notice
+from pavilion.runtime.emulators.mturk.records import Notice
 
 
 def notices(n: int) -> list[Notice]:

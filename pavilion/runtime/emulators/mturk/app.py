@@ -15,7 +15,8 @@ from werkzeug.wrappers import Request, Response
 from pavilion.runtime.emulators.mturk.emulator import Emulator
 from pavilion.runtime.emulators.mturk.errors import MTurkError
 from pavilion.runtime.emulators.mturk.notifications import Chaos
-from pavilion.runtime.emulators.mturk.state import MTurkModel, assignment_view
+from pavilion.runtime.emulators.mturk.records import assignment_view
+from pavilion.runtime.emulators.mturk.state import MTurkModel
 
 TARGET_PREFIX = "MTurkRequesterServiceV20170117."
 JSON_11 = "application/x-amz-json-1.1"

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import html
-import re
-import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 
@@ -17,6 +12,18 @@ from pavilion.runtime.emulators.mturk import validate as v
 from pavilion.runtime.emulators.mturk.clock import Clock
 from pavilion.runtime.emulators.mturk.errors import MTurkError, invalid, request_error
 from pavilion.runtime.emulators.mturk.fees import bonus_fee, reward_fee
+from pavilion.runtime.emulators.mturk.records import (
+    HIT,
+    Assignment,
+    Bonus,
+    HITType,
+    Notice,
+    answer_xml,
+    assignment_view,
+    frame_url,
+    iso,
+    money,
+)
 
 IN_PROGRESS, SUBMITTED, APPROVED, REJECTED = "InProgress", "Submitted", "Approved", "Rejected"
 REVIEWED = (SUBMITTED, APPROVED, REJECTED)
@@ -26,82 +33,6 @@ TOKEN_MEMORY_S = 24 * 3600
 OVERRIDE_WINDOW_S = 30 * 24 * 3600
 DEFAULT_AUTO_APPROVAL_S = 30 * 24 * 3600
 ID_ALPHABET = np.array(list("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
-EXTERNAL_URL = re.compile(r"<ExternalURL>\s*(.*?)\s*</ExternalURL>", re.S)
-ANSWER_NS = "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionFormAnswers.xsd"
-
-
-@dataclass
-class HITType:
-    hit_type_id: str
-    title: str
-    description: str
-    reward: Decimal
-    assignment_duration_s: int
-    auto_approval_delay_s: int
-    keywords: str
-    qualification_requirements: list[dict[str, Any]]
-    notification: dict[str, Any] | None = None
-    notification_active: bool = False
-
-
-@dataclass
-class HIT:
-    hit_id: str
-    hit_type_id: str
-    creation_time: float
-    expiration: float
-    question: str
-    max_assignments: int
-    original_max: int
-    annotation: str | None
-    disposed: bool = False
-    expiry_announced: bool = False
-    last_status: str = "Assignable"
-    free_ids: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Assignment:
-    assignment_id: str
-    hit_id: str
-    worker_id: str
-    status: str
-    accept_time: float
-    deadline: float
-    submit_time: float | None = None
-    auto_approval_time: float | None = None
-    approval_time: float | None = None
-    rejection_time: float | None = None
-    answer: str | None = None
-    feedback: str | None = None
-
-
-@dataclass(frozen=True)
-class Bonus:
-    worker_id: str
-    assignment_id: str
-    hit_id: str
-    amount: Decimal
-    reason: str
-    grant_time: float
-
-
-@dataclass(frozen=True)
-class Notice:
-    """One event bound for one notification destination (Destination, Transport, Version)."""
-
-    destination: str
-    transport: str
-    version: str
-    event: dict[str, Any]
-
-
-def iso(ts: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
-
-
-def money(x: Decimal) -> str:
-    return f"{x:.2f}"
 
 
 class MTurkModel:
@@ -594,16 +525,6 @@ class MTurkModel:
         self._settle(hit)
 
 
-def assignment_view(a: Assignment) -> dict[str, Any]:
-    out: dict[str, Any] = {"AssignmentId": a.assignment_id, "WorkerId": a.worker_id, "HITId": a.hit_id,
-                           "AssignmentStatus": a.status, "AcceptTime": a.accept_time, "Deadline": a.deadline}
-    optional = {"SubmitTime": a.submit_time, "AutoApprovalTime": a.auto_approval_time,
-                "ApprovalTime": a.approval_time, "RejectionTime": a.rejection_time, "Answer": a.answer,
-                "RequesterFeedback": a.feedback}
-    out.update({k: val for k, val in optional.items() if val is not None})
-    return out
-
-
 def _page(items: list[Any], p: Mapping[str, Any]) -> tuple[list[Any], str | None]:
     """MTurk pages: a NextToken on every non-empty page; the page after the last one is empty."""
     size = v.integer(p, "MaxResults", 1, 100, 10)
@@ -630,19 +551,3 @@ def _notification_spec(spec: Any) -> dict[str, Any]:
         raise invalid(f"Value '{events}' at 'Notification.EventTypes' holds an unknown event type")
     return {"Destination": spec["Destination"], "Transport": spec["Transport"], "Version": spec["Version"],
             "EventTypes": list(events)}
-
-
-def frame_url(question: str, params: dict[str, str]) -> str:
-    """The ExternalURL with MTurk's parameters appended, keeping its own query string."""
-    found = EXTERNAL_URL.search(question)
-    if found is None:
-        raise invalid("This HIT has no ExternalQuestion")
-    parts = urlsplit(html.unescape(found.group(1)))
-    query = parse_qsl(parts.query, keep_blank_values=True) + list(params.items())
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-def answer_xml(fields: Mapping[str, str]) -> str:
-    body = "".join(f"<Answer><QuestionIdentifier>{html.escape(k)}</QuestionIdentifier>"
-                   f"<FreeText>{html.escape(val)}</FreeText></Answer>" for k, val in fields.items())
-    return f'<QuestionFormAnswers xmlns="{ANSWER_NS}">{body}</QuestionFormAnswers>'
