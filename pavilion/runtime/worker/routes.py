@@ -10,13 +10,14 @@ from flask import Blueprint, Response, make_response, redirect, render_template,
 
 from pavilion.runtime.context import get_runtime
 from pavilion.runtime.errors import ServiceError
-from pavilion.runtime.platforms.base import IdentityError, Preview
+from pavilion.runtime.platforms.base import IdentityError, PlatformError, Preview
 from pavilion.runtime.tokens import TokenError, WorkerClaim
 from pavilion.runtime.worker.side import get_worker_side
 from pavilion.runtime.worker.stint import StintError, load_stint
 
 MAX_ARGS = 32
 MAX_ARG_CHARS = 512
+UNREACHABLE = "the crowd platform cannot be reached right now; please reload this page in a minute"
 
 
 class ArgsError(Exception):
@@ -75,6 +76,8 @@ def task(project_id: int) -> Any:
         return message_page("Wrong link", str(exc), 400)
     except IdentityError as exc:
         return message_page("Cannot join", str(exc), 403)
+    except PlatformError:
+        return message_page("Please try again", UNREACHABLE, 503)
     except ServiceError as exc:
         return message_page("Cannot join", str(exc), exc.status)
     if result.rejected:
@@ -99,6 +102,8 @@ def live(project_id: int) -> Any:
         return message_page("Link not valid", str(exc), 403)
     except StintError as exc:
         return message_page("Link not valid", str(exc), exc.status)
+    except PlatformError:
+        return message_page("Please try again", UNREACHABLE, 503)
     if stint.present:
         side.presence.arrived(project_id, stint.key)
     done_url = url_for("worker.done", project_id=project_id)

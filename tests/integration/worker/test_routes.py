@@ -8,7 +8,14 @@ from collections.abc import Mapping
 from flask import Flask
 
 from pavilion.runtime.context import Runtime
-from pavilion.runtime.platforms.base import Identity, PlatformProject, Preview
+from pavilion.runtime.platforms.base import (
+    Identity,
+    PlatformAssignment,
+    PlatformError,
+    PlatformProject,
+    Preview,
+    SubmitForm,
+)
 from pavilion.runtime.tokens import WorkerClaim
 from pavilion.runtime.worker.side import get_worker_side
 
@@ -147,4 +154,25 @@ def test_bad_live_links_are_refused(app: Flask, runtime: Runtime, clock: ManualC
     _refused(app, f"/task/{project_id}/live?token={unknown}", 404, "names no place")
     clock.advance(float(app.config["TOKEN_MAX_AGE_S"]) + 1)
     _refused(app, entered.live_url, 403, "expired")
+    assert table_counts(runtime) == before
+
+
+class Unreachable(TurkLikePlatform):
+    """A platform whose API is down."""
+
+    def identify(self, project: PlatformProject, args: Mapping[str, str]) -> Identity | Preview:
+        raise PlatformError("connection refused", transient=True)
+
+    def submit_target(self, project: PlatformProject, assignment: PlatformAssignment) -> SubmitForm | None:
+        raise PlatformError("connection refused", transient=True)
+
+
+def test_a_platform_that_cannot_be_reached_gets_a_try_again_page(app: Flask, runtime: Runtime) -> None:
+    project_id = make_project(runtime)
+    entered = enter(app, project_id)
+    runtime.service.platform_factory = lambda name, settings, config: Unreachable(settings, config)
+    runtime.service._platforms.clear()
+    before = table_counts(runtime)
+    _refused(app, f"/task/{project_id}?worker=late", 503, "please reload this page in a minute")
+    _refused(app, entered.live_url, 503, "please reload this page in a minute")
     assert table_counts(runtime) == before
