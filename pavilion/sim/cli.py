@@ -21,17 +21,11 @@ if TYPE_CHECKING:
     from pavilion.sim.sweep import SweepResult
 
 
-def parse_value(text: str) -> int | float | str:
-    """A flag value as the scenario would hold it: an integer, a number, or else the text itself."""
-    for convert in (int, float):
-        try:
-            value = convert(text)
-        except ValueError:
-            continue
-        if isinstance(value, float) and not math.isfinite(value):
-            raise InputError(f"value {text!r}: not a finite number")
-        return value
-    return text
+def parse_value(key: str, text: str) -> object:
+    """A flag value as the scenario will hold it (TOML syntax: `2`, `0.5`, `true`; text keys and words stay text)."""
+    from pavilion.sim.scenario import parse_text_value
+
+    return parse_text_value(key, text)
 
 
 def _split_pair(text: str, flag: str) -> tuple[str, str]:
@@ -49,12 +43,12 @@ def parse_sets(items: Sequence[str]) -> dict[str, object]:
         key, value = _split_pair(item, "--set")
         if key in overrides:
             raise InputError(f"--set {key}: given more than once")
-        overrides[key] = parse_value(value)
+        overrides[key] = parse_value(key, value)
     return overrides
 
 
 def parse_sweeps(items: Sequence[str]) -> dict[str, list[object]]:
-    """`--sweep K=V1,V2,...` flags as a grid, keys and values in the order given."""
+    """`--sweep K=V1,V2,...` flags as a grid, keys and values in the order given (so no value may hold a comma)."""
     grid: dict[str, list[object]] = {}
     for item in items:
         key, raw = _split_pair(item, "--sweep")
@@ -65,7 +59,7 @@ def parse_sweeps(items: Sequence[str]) -> dict[str, list[object]]:
             raise InputError(f"--sweep {item!r}: a value is repeated")
         if key in grid:
             raise InputError(f"--sweep {key}: given more than once")
-        grid[key] = [parse_value(v) for v in values]
+        grid[key] = [parse_value(key, v) for v in values]
     return grid
 
 
