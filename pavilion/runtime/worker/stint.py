@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from pavilion.runtime import snapshots
 from pavilion.runtime.context import Runtime
@@ -75,7 +76,9 @@ def _assignment(session: Any, claim: WorkerClaim) -> tuple[Project, Assignment]:
     if project is None:
         raise StintError(f"there is no session {claim.project_id}", 404)
     assignment = session.scalars(
-        select(Assignment).where(Assignment.project_id == project.id, Assignment.key == claim.assignment_key)
+        select(Assignment)
+        .options(joinedload(Assignment.worker))
+        .where(Assignment.project_id == project.id, Assignment.key == claim.assignment_key)
     ).one_or_none()
     if assignment is None:
         raise StintError("this link names no place in this session", 404)
