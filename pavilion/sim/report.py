@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pavilion.errors import InputError
@@ -86,6 +87,15 @@ def best_point(summary: pd.DataFrame, target: Target, minimise: str = "cost_usd"
     return best
 
 
+def closest_point(summary: pd.DataFrame, target: Target) -> int | None:
+    """Row position of the point whose mean comes nearest the target from the wrong side (None if all are empty)."""
+    means = summary[f"{target.metric}_mean"].to_numpy(dtype=float)
+    if means.size == 0 or all(math.isnan(m) for m in means):
+        return None
+    wants_high = target.op in (">=", ">")
+    return int(np.nanargmax(means) if wants_high else np.nanargmin(means))
+
+
 def point_label(row: Mapping[Any, Any], keys: Sequence[str]) -> str:
     """`policy.max_waiting=2, policy.name=pavilion`, or `(the scenario as given)` when nothing is swept."""
     return ", ".join(f"{key}={row[key]}" for key in keys) or "(the scenario as given)"
@@ -151,8 +161,14 @@ def _verdict(study: Study) -> list[str]:
         return ["No target was given (`--target availability>=0.95`, for example), so no configuration is chosen."]
     best = best_point(study.summary, study.target, study.minimise)
     if best is None:
-        return [f"**No configuration meets the target** `{study.target}` on its mean over "
-                f"{study.replications} replications. Try larger queues or a different policy."]
+        lines = [f"**No configuration meets the target** `{study.target}` on its mean over "
+                 f"{study.replications} replications."]
+        near = closest_point(study.summary, study.target)
+        if near is not None:
+            lines += ["", f"Closest: `{point_label(rows[near], study.keys)}` with {study.target.metric} "
+                          f"{format_mean(rows[near], study.target.metric)}. Larger queues, another policy or a busier "
+                          "crowd (a higher arrival rate) may get there."]
+        return lines
     row = rows[best]
     return [
         f"**Best configuration for `{study.target}`, minimising `{study.minimise}`:** "

@@ -13,6 +13,7 @@ from pavilion.sim.report import (
     Study,
     Target,
     best_point,
+    closest_point,
     format_mean,
     pareto_mask,
     parse_target,
@@ -142,3 +143,9 @@ def test_output_path_below_a_file_is_refused(tmp_path: Path) -> None:
 def test_format_mean_writes_large_values_without_exponents() -> None:
     assert format_mean({"t_mean": 1480.4, "t_ci95": 763.0}, "t") == "1480 ± 763"
     assert format_mean({"t_mean": 0.0012345, "t_ci95": 0.00031}, "t") == "0.00123 ± 0.00031"
+
+
+def test_report_names_the_closest_configuration_when_none_meets_the_target() -> None:
+    text = render_report(study(summary([0.80, 0.90, 0.85], [10.0, 20.0, 30.0]), Target("availability", ">=", 0.95)))
+    assert "Closest: `policy.max_waiting=1` with availability 0.9 ± 0.01" in text
+    assert closest_point(summary([0.3, 0.1], [1.0, 2.0]), Target("availability", "<=", 0.05)) == 1
