@@ -28,12 +28,14 @@ def init_app(app: Flask, socketio: Any) -> None:
     """Register the worker blueprint, the `/worker` namespace and the presence sweep of the app's runtime."""
     from pavilion.runtime.context import get_runtime
     from pavilion.runtime.worker import sweeper
+    from pavilion.runtime.worker.content import task_url_for
     from pavilion.runtime.worker.namespace import WorkerNamespace
     from pavilion.runtime.worker.side import EXTENSION, build_side
 
     runtime = get_runtime(app)
     side = build_side(runtime)
     app.extensions[EXTENSION] = side
+    runtime.service.task_url = task_url_for(str(app.config["INSTANCE_PATH"]))
     app.register_blueprint(make_blueprint())
     socketio.on_namespace(WorkerNamespace(side))
     runtime.add_periodic("presence", PRESENCE_SWEEP_S, lambda: sweeper.sweep(side))
