@@ -38,6 +38,7 @@ import numpy as np
 
 PYTHON = sys.executable
 TOKEN_META = re.compile(r'<meta name="pavilion-token" content="([^"]+)"')
+ACTIVE_PLACES = 10  # max_active of the benchmark's project; the other workers wait
 CONNECT_THREADS = 16  # clients connect this many at a time (each connect is a handshake round trip)
 
 
@@ -273,7 +274,7 @@ def runtime_server() -> Iterator[Runtime]:
             yield Runtime(f"http://127.0.0.1:{port}", token, proc)
 
 
-def measure(n: int, churns: int, warmup: int = 5, max_active: int = 10) -> tuple[list[float], list[float]]:
+def measure(n: int, churns: int, warmup: int = 5, max_active: int = ACTIVE_PLACES) -> tuple[list[float], list[float]]:
     """(floor round trips, leave -> promoted latencies), alternating, with n clients on each server."""
     with echo_clients(n) as echo, runtime_server() as server:
         project_id = server.project(max_active, max_waiting=min(1000, n + churns + warmup))
@@ -309,12 +310,13 @@ def measure(n: int, churns: int, warmup: int = 5, max_active: int = 10) -> tuple
             workers.close()
 
 
-def measure_hold(n: int, timeout_s: float) -> tuple[int, int, int, float, float]:
+def measure_hold(n: int, timeout_s: float) -> tuple[int, int, int, int, float, float]:
     """Try to join n workers to one server process, 4 at a time, for at most timeout_s; a failed join is counted.
 
-    Returns (clients connected, workers present per the server, failed joins, server RSS MiB, seconds)."""
+    Returns (clients connected, workers present per the server, failed joins, sockets the server dropped,
+    server RSS MiB, seconds spent joining)."""
     with runtime_server() as server:
-        project_id = server.project(max_active=10, max_waiting=min(1000, n))
+        project_id = server.project(max_active=ACTIVE_PLACES, max_waiting=min(1000, n))
         workers = Clients("/worker", threads=4)
         join = server.joiner(project_id)
         start = time.monotonic()
@@ -324,7 +326,8 @@ def measure_hold(n: int, timeout_s: float) -> tuple[int, int, int, float, float]
             elapsed = time.monotonic() - start
             workers.settle(idle_s=0.5, max_s=30)
             present = int(server.api("GET", f"/api/projects/{project_id}")["counts"]["present"])
-            return workers.connected(), present, len(workers.failed), rss_mb(server.proc.pid), elapsed
+            rss = rss_mb(server.proc.pid)
+            return workers.connected(), present, len(workers.failed), workers.dropped, rss, elapsed
         finally:
             workers.close()
 
@@ -340,6 +343,8 @@ def main() -> None:
     if args.echo_server:
         echo_server(args.echo_server)
         return
+    if args.workers <= ACTIVE_PLACES or args.churns < 1 or args.hold < 0:
+        parser.error(f"--workers must be more than {ACTIVE_PLACES} (the active places), --churns at least 1")
     logging.getLogger("engineio.client").setLevel(logging.CRITICAL)  # dropped sockets are counted instead
     t0 = time.monotonic()
     floor, latency = measure(args.workers, args.churns)
@@ -352,9 +357,10 @@ def main() -> None:
     print(f"runtime_latency: p99 ratio to the floor {ratio:.1f}x; target <= 3x: {'met' if ratio <= 3 else 'NOT met'}",
           flush=True)
     if args.hold:
-        connected, present, failed, rss, seconds = measure_hold(args.hold, args.hold_timeout)
+        connected, present, failed, dropped, rss, seconds = measure_hold(args.hold, args.hold_timeout)
         print(f"runtime_latency: hold on one server process: {connected} of {args.hold} workers connected, "
-              f"{present} present in the queues, {failed} joins failed, server RSS {rss:.0f} MiB "
+              f"{present} present in the queues, {failed} joins failed, {dropped} sockets dropped, "
+              f"server RSS {rss:.0f} MiB "
               f"(joining took {seconds:.0f} s); "
               f"target 1,000: {'met' if min(connected, present) >= 1000 else 'NOT met'}")
 
