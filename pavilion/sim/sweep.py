@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import multiprocessing
+import signal
 import socket
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -137,12 +138,17 @@ def _ordered(batches: list[list[T]], finished: Iterable[tuple[int, list[R]]], ti
     return [r for batch in results if batch is not None for r in batch]
 
 
+def _leave_interrupts_to_parent() -> None:
+    """Workers ignore Ctrl-C: the parent stops the sweep and prints one line, not one traceback per worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _on_processes(fn: Callable[[T], R], tasks: Sequence[T], jobs: int, tick: Progress) -> list[R]:
     """Run the batches on a local process pool (fork where available: workers start in milliseconds)."""
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     batches = _batches(tasks, jobs)
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_leave_interrupts_to_parent)
     try:
         futures = {pool.submit(run_batch, fn, batch): i for i, batch in enumerate(batches)}
         finished: Iterator[tuple[int, list[R]]] = ((futures[f], f.result()) for f in as_completed(futures))
