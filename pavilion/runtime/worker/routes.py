@@ -19,6 +19,7 @@ from pavilion.runtime.worker.stint import StintError, load_stint
 
 MAX_ARGS = 32
 MAX_ARG_CHARS = 512
+REJECT_REASONS = {"job_full": "the session is full", "stopped": "the session is no longer recruiting"}
 UNREACHABLE = "the crowd platform cannot be reached right now; please reload this page in a minute"
 
 
@@ -83,7 +84,7 @@ def task(project_id: int) -> Any:
     except ServiceError as exc:
         return message_page("Cannot join", str(exc), exc.status)
     if result.rejected:
-        reason = "the session is full" if result.rejected == "job_full" else f"the session is {result.rejected}"
+        reason = REJECT_REASONS.get(result.rejected, f"the session turned you away ({result.rejected})")
         return message_page("Not needed right now", f"Sorry, {reason}. Please return this task.", 200, "rejected")
     side.presence.arrived(project_id, result.assignment_key)
     token = side.tokens.issue(WorkerClaim(project_id, result.assignment_key, identity.worker_id))
