@@ -18,4 +18,6 @@ def init_app(app: Flask, socketio: Any) -> None:
     register_login(app, bp)
     register_views(bp)
     app.register_blueprint(bp)
-    socketio.on_namespace(AdminNamespace(ADMIN_NAMESPACE))
+    namespace = AdminNamespace(ADMIN_NAMESPACE)
+    socketio.on_namespace(namespace)
+    app.extensions["pavilion_admin_namespace"] = namespace  # logout closes that login's sockets

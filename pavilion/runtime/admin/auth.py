@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 import secrets
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from flask_wtf import CSRFProtect
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from pavilion.runtime.admin.dashboard import LOGIN_KEY, AdminNamespace
 from pavilion.runtime.admin.forms import LoginForm
 from pavilion.runtime.admin.runtime import database
 from pavilion.runtime.admin.safe_next import safe_next
@@ -69,6 +70,7 @@ def login() -> ResponseReturnValue:
         admin = authenticate(form.username.data or "", form.password.data or "")
         if admin is not None:
             login_user(admin)
+            session[LOGIN_KEY] = secrets.token_hex(16)
             return redirect(safe_next(request.args.get("next"), default))
         flash(LOGIN_FAILED, "error")
         return render_template("admin/login.html", form=form), 401
@@ -76,6 +78,10 @@ def login() -> ResponseReturnValue:
 
 
 def logout() -> ResponseReturnValue:
+    login = session.pop(LOGIN_KEY, None)
     logout_user()
+    namespace: AdminNamespace | None = current_app.extensions.get("pavilion_admin_namespace")
+    if login and namespace is not None:
+        namespace.end_login(str(login))
     flash("Logged out.", "info")
     return redirect(url_for("admin.login"))

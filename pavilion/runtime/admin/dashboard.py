@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
+from flask import request, session
 from flask_login import current_user
 from flask_socketio import Namespace, join_room, leave_room, rooms
 
@@ -14,6 +16,12 @@ from pavilion.runtime.notify import ADMIN_NAMESPACE, project_room
 from pavilion.runtime.snapshots import snapshot
 
 MAX_ID = 2**31 - 1
+LOGIN_KEY = "pavilion_admin_login"  # session key: a random id per login, to find that login's sockets at logout
+
+
+def _sid() -> str:
+    sid: str = request.sid  # type: ignore[attr-defined]  # set by Flask-SocketIO for socket events
+    return sid
 
 
 def _int_field(data: dict[str, Any], key: str, default: int | None = None) -> int:
@@ -38,9 +46,29 @@ def _refused(reason: str) -> dict[str, str]:
 class AdminNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no type hints
     """connect (login required), `watch` (join a project's room, get its snapshot and recent events), `events`."""
 
+    def __init__(self, namespace: str = ADMIN_NAMESPACE) -> None:
+        super().__init__(namespace)
+        self._logins: dict[str, str] = {}  # socket id -> the login it was opened under (see end_login)
+        self._guard = threading.Lock()
+
     def on_connect(self, auth: Any = None) -> bool:
         # The Flask-Login session cookie rides on the handshake; no session, no socket.
-        return bool(current_user.is_authenticated)
+        if not current_user.is_authenticated:
+            return False
+        with self._guard:
+            self._logins[_sid()] = str(session.get(LOGIN_KEY, ""))
+        return True
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        with self._guard:
+            self._logins.pop(_sid(), None)
+
+    def end_login(self, login: str) -> None:
+        """Close the sockets opened under a login that just logged out (they keep a copy of the old session)."""
+        with self._guard:
+            sids = [sid for sid, opened_under in self._logins.items() if opened_under == login]
+        for sid in sids:
+            self.disconnect(sid)
 
     def on_watch(self, data: Any) -> dict[str, Any]:
         if not current_user.is_authenticated:

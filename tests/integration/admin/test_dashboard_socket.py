@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from pavilion.runtime.context import get_runtime
 from pavilion.runtime.platforms.base import Identity
 
-from .conftest import make_project
+from .conftest import csrf_token, login, make_project
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -87,3 +87,14 @@ def test_a_socket_follows_one_project_at_a_time(app: Flask, admin_client: FlaskC
     socket.get_received("/admin")
     get_runtime(app).service.launch(first)
     assert socket.get_received("/admin") == []
+
+
+def test_logging_out_closes_that_browsers_sockets_only(app: Flask, admin_client: FlaskClient) -> None:
+    other_browser = app.test_client()
+    login(other_browser)
+    mine, theirs = admin_socket(app, admin_client), admin_socket(app, other_browser)
+    assert mine.is_connected(namespace="/admin") and theirs.is_connected(namespace="/admin")
+    token = csrf_token(admin_client.get("/admin/projects").get_data(as_text=True))
+    assert admin_client.post("/admin/logout", data={"csrf_token": token}).status_code == 302
+    assert not mine.is_connected(namespace="/admin")
+    assert theirs.is_connected(namespace="/admin")
