@@ -22,6 +22,7 @@ from pavilion.sim.scenario import (
     Workload,
     load_scenario,
 )
+from pavilion.sim.sweep import sweep as sweep  # `pavilion.sim.sweep(...)` is the function
 from pavilion.sim.toml_out import scenario_to_toml
 
 __all__ = [
