@@ -49,6 +49,8 @@
     if (!badge || !status || badge.textContent === status) { return; }
     badge.textContent = status;
     badge.className = "badge badge-" + status;
+    var notice = document.getElementById("status-changed");
+    if (notice) { notice.hidden = false; }  // the launch / expire / stop buttons were drawn for the old status
   }
 
   var latest = null;
