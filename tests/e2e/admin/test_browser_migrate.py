@@ -1,5 +1,6 @@
 """In a real browser: an admin logs in, creates and launches a project, a worker page joins the waiting room,
-the admin migrates that worker from the live dashboard, and the worker's page shows the task."""
+the admin migrates that worker from the live dashboard, the worker's page shows the task, and stopping the job
+makes the worker's page submit."""
 
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ def server(tmp_path: Path) -> Iterator[str]:
             proc.wait()
 
 
-def test_admin_migrates_a_waiting_worker_who_then_sees_the_task(server: str, tmp_path: Path) -> None:
+def test_admin_migrates_a_waiting_worker_who_then_sees_the_task_until_the_stop(server: str, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
@@ -107,5 +108,11 @@ def test_admin_migrates_a_waiting_worker_who_then_sees_the_task(server: str, tmp
             expect(admin.locator("#event-stream")).to_contain_text("promoted")
             admin.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
             worker.screenshot(path=str(tmp_path / "worker.png"), full_page=True)
+
+            # Stopping asks first, then every worker's page submits itself.
+            admin.once("dialog", lambda dialog: dialog.accept())
+            admin.click("#stop-button")
+            expect(admin.locator("#project-status")).to_have_text("stopped")
+            expect(worker.locator("body")).to_have_attribute("data-state", "stopped")
         finally:
             browser.close()

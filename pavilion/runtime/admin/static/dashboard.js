@@ -1,6 +1,13 @@
 // Live project dashboard: joins the project's room on the /admin namespace and redraws queues, counts and events.
 (function () {
   "use strict";
+  // Buttons that end something ask first (no inline handlers, so a strict CSP can forbid them).
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
+    });
+  });
+
   var meta = document.querySelector('meta[name="pavilion-project"]');
   if (!meta || typeof io === "undefined") { return; }
   var projectId = parseInt(meta.getAttribute("content"), 10);
