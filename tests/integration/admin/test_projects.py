@@ -125,3 +125,15 @@ def test_unknown_projects_are_404(admin_client: FlaskClient) -> None:
                 "/admin/projects/999/edit"):
         assert admin_client.get(url).status_code == 404
     assert post_form(admin_client, "/admin/projects", "/admin/projects/999/launch").status_code == 404
+
+
+def test_a_stopped_project_offers_no_migration(app: Flask, admin_client: FlaskClient) -> None:
+    service = get_runtime(app).service
+    project_id = make_project(app)
+    service.launch(project_id)
+    key = service.join(project_id, Identity("lab-1", "a-1")).assignment_key
+    page = f"/admin/projects/{project_id}"
+    assert f'name="worker_id" value="{key}"' in admin_client.get(page).get_data(as_text=True)
+    service.stop(project_id)
+    html = admin_client.get(page).get_data(as_text=True)
+    assert f'data-worker="{key}"' in html and f'name="worker_id" value="{key}"' not in html

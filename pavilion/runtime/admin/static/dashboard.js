@@ -68,7 +68,7 @@
     latest = snap;
     if (snap.workers) { who = snap.workers; }
     var waiting = snap.waiting || [], active = snap.active || [], counts = snap.counts || {};
-    renderQueue("waiting-queue", waiting, "nobody waiting", true);
+    renderQueue("waiting-queue", waiting, "nobody waiting", snap.status !== "stopped");  // no migrating then
     renderQueue("active-queue", active, "nobody active", false);
     setText("count-waiting", waiting.length);
     setText("count-active", active.length);
