@@ -129,3 +129,16 @@ def test_login_still_needed_for_exports(app: Flask, session_run: tuple[int, list
     assert client.get(f"/admin/projects/{session_run[0]}/events.csv").status_code == 302
     login(client)
     assert client.get(f"/admin/projects/{session_run[0]}/events.csv").status_code == 200
+
+
+def test_the_event_log_loads_like_the_simulators(admin_client: FlaskClient, session_run: tuple[int, list[str]]) -> None:
+    import pandas as pd
+
+    from pavilion.sim.eventlog import EVENT_KINDS, EVENT_LOG_COLUMNS
+
+    text = admin_client.get(f"/admin/projects/{session_run[0]}/events.csv").get_data(as_text=True)
+    frame = pd.read_csv(io.StringIO(text), dtype={"worker": str, "queue": str, "detail": str}, keep_default_na=False)
+    assert tuple(frame.columns) == EVENT_LOG_COLUMNS
+    assert frame["time_s"].dtype == "float64"
+    assert set(frame["event"]) <= set(EVENT_KINDS)
+    assert set(frame["queue"]) <= {"waiting", "active", ""}
