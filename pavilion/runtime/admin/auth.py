@@ -31,14 +31,14 @@ def load_admin(user_id: str) -> Admin | None:
     """Flask-Login's user loader: the admin with this id, or None."""
     if not user_id.isdigit():
         return None
-    with database().session_scope() as session:
-        return session.get(Admin, int(user_id))
+    with database().session_scope() as db_session:
+        return db_session.get(Admin, int(user_id))
 
 
 def authenticate(username: str, password: str) -> Admin | None:
     """The admin when the username and password match, else None (same work done either way)."""
-    with database().session_scope() as session:
-        admin = session.scalars(select(Admin).where(Admin.username == username)).first()
+    with database().session_scope() as db_session:
+        admin = db_session.scalars(select(Admin).where(Admin.username == username)).first()
     if admin is None:
         check_password_hash(_dummy_hash(), password)
         return None
@@ -78,10 +78,10 @@ def login() -> ResponseReturnValue:
 
 
 def logout() -> ResponseReturnValue:
-    login = session.pop(LOGIN_KEY, None)
+    login_id = session.pop(LOGIN_KEY, None)
     logout_user()
     namespace: AdminNamespace | None = current_app.extensions.get("pavilion_admin_namespace")
-    if login and namespace is not None:
-        namespace.end_login(str(login))
+    if login_id and namespace is not None:
+        namespace.end_login(str(login_id))
     flash("Logged out.", "info")
     return redirect(url_for("admin.login"))
