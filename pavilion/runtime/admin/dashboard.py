@@ -77,13 +77,13 @@ class AdminNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships n
             project_id, after = parse_watch(data)
         except ValueError as error:
             return _refused(str(error))
-        with database().session_scope() as session:
-            project = session.get(Project, project_id)
+        with database().session_scope() as db_session:
+            project = db_session.get(Project, project_id)
             if project is None:
                 return _refused(f"no project {project_id}")
-            reply = snapshot(session, project)
-            reply["events"] = queries.recent_events(session, project_id, after)
-            reply["workers"] = queries.present_workers(session, project_id)
+            reply = snapshot(db_session, project)
+            reply["events"] = queries.recent_events(db_session, project_id, after)
+            reply["workers"] = queries.present_workers(db_session, project_id)
         for room in rooms(namespace=ADMIN_NAMESPACE):
             if room.startswith("project:"):
                 leave_room(room)  # one project per socket: a dashboard watches the page it is on
@@ -101,9 +101,9 @@ class AdminNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships n
             return _refused(str(error))
         if project_room(project_id) not in rooms(namespace=ADMIN_NAMESPACE):
             return _refused("watch the project first")
-        with database().session_scope() as session:
+        with database().session_scope() as db_session:
             return {
                 "id": project_id,
-                "events": queries.recent_events(session, project_id, after),
-                "workers": queries.present_workers(session, project_id),
+                "events": queries.recent_events(db_session, project_id, after),
+                "workers": queries.present_workers(db_session, project_id),
             }
