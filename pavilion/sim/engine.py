@@ -4,11 +4,13 @@ Events are SimPy events with plain callbacks (no process per worker), scheduled 
 queue; a timer that no longer applies (a promoted worker's patience, say) is ignored when it fires.
 
 Instants the design leaves open, fixed here:
-- A slot re-opens when its departure is seen by the policy: at once for a return or a reject, and for an
-  abandonment when it is detected (`abandon_detection_s` after the worker vanished), which is when the platform's
-  time-out would give the slot back. A submitted slot is consumed.
-- Until detected, an abandoning worker (a ghost) holds its place: it counts in the queue lengths and may even be
-  promoted; it never submits or leaves again.
+- A returned, abandoned or rejected worker's slot re-opens at once, as DESIGN.md section 3 says: for an
+  abandonment that is the instant the worker vanishes, not the later instant the policy is told. A submitted
+  slot is consumed (the policy hires again).
+- Until detected (`abandon_detection_s` after vanishing), an abandoning worker (a ghost) holds its queue place:
+  it counts in the queue lengths and may even be promoted; it never submits or leaves again. Meanwhile the
+  re-opened slot may bring a newcomer who finds the queues full of ghosts: that is where `job_full` rejects come
+  from in this model.
 - `Hire(n)` opens n slots after one `hire_delay_s` draw. Pooled arrivals that find no open slot are lost and not
   counted: `arrivals` counts workers who took a slot (and so were seen by the policy, joined or rejected).
 - `StopAll` ends the run at that instant (the model itself never requests a stop, so runs end at horizon_s).
@@ -241,6 +243,7 @@ class Simulation:
     def _depart(self, wid: str, worker: Worker, how: DepartureKind) -> None:
         if how == "abandoned":
             worker.vanished = True
+            self._open(1)
             delay = next(self.detection)
             if delay > 0:
                 self._after(delay, self._on_detected, wid)
@@ -252,7 +255,7 @@ class Simulation:
         self._left(float(self.env.now), ev._value, "abandoned")
 
     def _left(self, now: float, wid: str, how: DepartureKind) -> None:
-        """The policy sees the departure; pay a submitter, re-open a returned or abandoned slot."""
+        """The policy sees the departure; pay a submitter, re-open a returned slot (an abandoned one already is)."""
         worker = self.workers.pop(wid)
         active_before = len(self.state.active)
         actions = self._step(WorkerLeft(wid, now, how))
@@ -264,7 +267,7 @@ class Simulation:
         if how == "submitted":
             promoted_at = worker.promoted_at if worker.queue == "active" else now
             self.metrics.paid(now, promoted_at - worker.joined_at, now - promoted_at)
-        else:
+        elif how == "returned":
             self._open(1)
         if self.log is not None:
             self.log.append((now, wid, how, worker.queue, ""))
