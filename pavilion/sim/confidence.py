@@ -6,7 +6,6 @@ import math
 from collections.abc import Sequence
 from functools import lru_cache
 
-import numpy as np
 import pandas as pd
 
 CONFIDENCE = 0.95
@@ -48,31 +47,22 @@ def t_quantile(df: int, confidence: float = CONFIDENCE) -> float:
     return 0.5 * (low + high)
 
 
-def mean_and_ci95(values: Sequence[float] | np.ndarray) -> tuple[float, float, int]:
-    """(mean, 95% half-width, empty count) over the non-empty values; NaN where there are too few to say."""
-    array = np.asarray(values, dtype=float)
-    present = array[~np.isnan(array)]
-    n, empty = int(present.size), int(array.size - present.size)
-    if n == 0:
-        return math.nan, math.nan, empty
-    mean = float(present.mean())
-    if n < 2:
-        return mean, math.nan, empty
-    half = t_quantile(n - 1) * float(present.std(ddof=1)) / math.sqrt(n)
-    return mean, half, empty
-
-
 def summarise(runs: pd.DataFrame, keys: Sequence[str], metrics: Sequence[str]) -> pd.DataFrame:
-    """One row per point (keys in first-seen order): `runs`, then `<m>_mean`, `<m>_ci95`, `<m>_empty` per metric."""
-    groups = runs.groupby(list(keys), sort=False, dropna=False) if keys else [((), runs)]
-    rows: list[dict[str, object]] = []
-    for point, frame in groups:
-        values = point if isinstance(point, tuple) else (point,)
-        row: dict[str, object] = dict(zip(keys, values, strict=True))
-        row["runs"] = len(frame)
-        for metric in metrics:
-            mean, half, empty = mean_and_ci95(frame[metric].to_numpy(dtype=float))
-            row[f"{metric}_mean"], row[f"{metric}_ci95"], row[f"{metric}_empty"] = mean, half, empty
-        rows.append(row)
-    columns = [*keys, "runs", *(f"{m}_{s}" for m in metrics for s in ("mean", "ci95", "empty"))]
-    return pd.DataFrame(rows, columns=columns)
+    """One row per point (keys in first-seen order): `runs`, then `<m>_mean`, `<m>_ci95`, `<m>_empty` per metric.
+
+    Means and standard deviations skip empty (NaN) values; `_empty` counts them; `_ci95` is the Student-t 95%
+    half-width, t(0.975, n-1) * sd / sqrt(n), and NaN with fewer than two values.
+    """
+    frame = runs if keys else runs.assign(_point=0)
+    groups = frame.groupby(list(keys) or ["_point"], sort=False, dropna=False)
+    values = groups[list(metrics)]
+    mean, sd, count = values.mean(), values.std(ddof=1), values.count()
+    size = groups.size()
+    critical = count.map(lambda n: t_quantile(int(n) - 1) if n >= 2 else math.nan)
+    half: pd.DataFrame = critical * sd / count.where(count > 0).pow(0.5)
+    out = size.rename("runs").reset_index() if keys else pd.DataFrame({"runs": size.to_numpy()})
+    for metric in metrics:
+        out[f"{metric}_mean"] = mean[metric].to_numpy()
+        out[f"{metric}_ci95"] = half[metric].to_numpy()
+        out[f"{metric}_empty"] = (size - count[metric]).to_numpy()
+    return out

@@ -42,8 +42,13 @@ class RunSpec:
 
     point: int
     replication: int
-    seed: int
+    root_seed: int
     scenario: Scenario
+
+    @property
+    def seed(self) -> int:
+        """This run's seed (derived where the run happens, so a big sweep does not derive them all up front)."""
+        return run_seed(self.root_seed, self.point, self.replication)
 
 
 def expand_grid(grid: Mapping[str, Sequence[object]]) -> list[dict[str, object]]:
@@ -67,32 +72,23 @@ def run_seed(seed: int, point: int, replication: int) -> int:
     return int(child.generate_state(1, dtype=np.uint64)[0]) >> 1
 
 
-def spawn_seeds(seed: int, points: int, replications: int) -> list[list[int]]:
-    """Seeds for every (point, replication), spawned from one root: result[point][replication]."""
-    root = np.random.SeedSequence(seed)
-    return [
-        [int(rep.generate_state(1, dtype=np.uint64)[0]) >> 1 for rep in child.spawn(replications)]
-        for child in root.spawn(points)
-    ]
-
-
 def plan(scenario: Scenario, points: Sequence[Mapping[str, object]], replications: int, seed: int) -> list[RunSpec]:
     """Every run of the sweep, in output order; each point's scenario is built (and validated) here, up front."""
     if replications < 1:
         raise InputError(f"replications must be at least 1, got {replications}")
-    seeds = spawn_seeds(seed, len(points), replications)
     specs: list[RunSpec] = []
     for index, point in enumerate(points):
         point_scenario = scenario.with_overrides(dict(point)) if point else scenario
-        specs += [RunSpec(index, rep, seeds[index][rep], point_scenario) for rep in range(replications)]
+        specs += [RunSpec(index, rep, seed, point_scenario) for rep in range(replications)]
     return specs
 
 
-def run_one(spec: RunSpec) -> dict[str, float]:
-    """Simulate one run and return its metrics (module-level, so processes and Dask workers can unpickle it)."""
+def run_one(spec: RunSpec) -> tuple[int, dict[str, float]]:
+    """Simulate one run: (its seed, its metrics). Module-level, so processes and Dask workers can unpickle it."""
     from pavilion.sim import simulate
 
-    return dict(simulate(spec.scenario, spec.seed).metrics)
+    seed = spec.seed
+    return seed, dict(simulate(spec.scenario, seed).metrics)
 
 
 def run_batch(fn: Callable[[T], R], batch: Sequence[T]) -> list[R]:
@@ -202,17 +198,16 @@ def _on_dask(fn: Callable[[T], R], tasks: Sequence[T], address: str, tick: Progr
         client.close()
 
 
-def runs_frame(specs: Sequence[RunSpec], points: Sequence[Mapping[str, object]], metrics: Sequence[Mapping[str, float]],
-               metric_names: Sequence[str]) -> pd.DataFrame:
+def runs_frame(specs: Sequence[RunSpec], points: Sequence[Mapping[str, object]],
+               outcomes: Sequence[tuple[int, Mapping[str, float]]], metric_names: Sequence[str]) -> pd.DataFrame:
     """runs.csv as a frame: the swept keys, `replication`, `seed`, then every metric (NaN when empty)."""
     keys = list(points[0]) if points else []
-    rows = [
-        {**points[spec.point], "replication": spec.replication, "seed": spec.seed,
-         **{name: float(values.get(name, math.nan)) for name in metric_names}}
-        for spec, values in zip(specs, metrics, strict=True)
-    ]
-    frame = pd.DataFrame(rows, columns=[*keys, "replication", "seed", *metric_names])
-    return frame.astype({"replication": "int64", "seed": "int64", **{name: "float64" for name in metric_names}})
+    columns: dict[str, object] = {key: [points[spec.point][key] for spec in specs] for key in keys}
+    columns["replication"] = np.array([spec.replication for spec in specs], dtype=np.int64)
+    columns["seed"] = np.array([seed for seed, _ in outcomes], dtype=np.int64)
+    for name in metric_names:
+        columns[name] = np.array([values.get(name, math.nan) for _, values in outcomes], dtype=np.float64)
+    return pd.DataFrame(columns)
 
 
 def sweep(
@@ -235,6 +230,6 @@ def sweep(
     reps = int(scenario.run.replications) if replications is None else int(replications)
     root = int(scenario.run.seed) if seed is None else int(seed)
     specs = plan(scenario, points, reps, root)
-    metrics = execute(run_one, specs, jobs=jobs, scheduler=scheduler, progress=progress)
-    runs = runs_frame(specs, points, metrics, list(METRICS))
+    outcomes = execute(run_one, specs, jobs=jobs, scheduler=scheduler, progress=progress)
+    runs = runs_frame(specs, points, outcomes, list(METRICS))
     return SweepResult(runs, summarise(runs, list(grid or {}), list(METRICS)))

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from pavilion.sim.confidence import mean_and_ci95, summarise, t_quantile
+from pavilion.sim.confidence import summarise, t_quantile
 
 
 @pytest.mark.parametrize("df", [1, 2, 3, 4, 7, 10, 19, 30, 99, 500, 3000])
@@ -24,27 +24,30 @@ def test_t_quantile_rejects_zero_degrees_of_freedom() -> None:
         t_quantile(0)
 
 
-def test_mean_and_ci95_skips_empty_values_and_counts_them() -> None:
-    values = [1.0, math.nan, 3.0, 5.0, math.nan]
-    mean, half, empty = mean_and_ci95(values)
-    assert mean == 3.0 and empty == 2
-    assert half == pytest.approx(stats.t.ppf(0.975, 2) * 2.0 / math.sqrt(3), rel=1e-9)
+def one_point(values: list[float]) -> pd.Series:
+    return summarise(pd.DataFrame({"x": values}), [], ["x"]).iloc[0]
 
 
-def test_mean_and_ci95_with_too_few_values() -> None:
-    assert mean_and_ci95([2.0, math.nan])[:2] == (2.0, pytest.approx(math.nan, nan_ok=True))
-    mean, half, empty = mean_and_ci95([math.nan, math.nan])
-    assert math.isnan(mean) and math.isnan(half) and empty == 2
+def test_summary_skips_empty_values_and_counts_them() -> None:
+    row = one_point([1.0, math.nan, 3.0, 5.0, math.nan])
+    assert row["runs"] == 5 and row["x_mean"] == 3.0 and row["x_empty"] == 2
+    assert row["x_ci95"] == pytest.approx(stats.t.ppf(0.975, 2) * 2.0 / math.sqrt(3), rel=1e-9)
+
+
+def test_summary_with_too_few_values() -> None:
+    row = one_point([2.0, math.nan])
+    assert row["x_mean"] == 2.0 and math.isnan(row["x_ci95"])
+    row = one_point([math.nan, math.nan])
+    assert math.isnan(row["x_mean"]) and math.isnan(row["x_ci95"]) and row["x_empty"] == 2
 
 
 def test_ci95_covers_the_true_mean_about_95_percent_of_the_time() -> None:
-    # 2000 samples of n=5 normals: coverage is Binomial(2000, .95), sd 0.5%; allow 4 sd either side.
+    # 2000 points of n=5 normals each: coverage is Binomial(2000, .95), sd 0.5%; allow 4 sd either side.
     rng = np.random.default_rng(7)
-    hits = 0
-    for _ in range(2000):
-        mean, half, _ = mean_and_ci95(rng.normal(10.0, 3.0, size=5))
-        hits += abs(mean - 10.0) <= half
-    assert abs(hits / 2000 - 0.95) < 0.02
+    runs = pd.DataFrame({"point": np.repeat(np.arange(2000), 5), "x": rng.normal(10.0, 3.0, size=10_000)})
+    summary = summarise(runs, ["point"], ["x"])
+    hits = (summary["x_mean"] - 10.0).abs() <= summary["x_ci95"]
+    assert abs(hits.mean() - 0.95) < 0.02
 
 
 def test_summarise_one_row_per_point_in_first_seen_order() -> None:

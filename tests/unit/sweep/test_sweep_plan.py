@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pavilion.errors import InputError
-from pavilion.sim.sweep import _batches, execute, expand_grid, run_seed, spawn_seeds
+from pavilion.sim.sweep import _batches, execute, expand_grid, run_seed
 
 
 def test_grid_is_the_cartesian_product_last_key_fastest() -> None:
@@ -30,19 +30,16 @@ def test_grid_values_must_be_a_non_empty_list(values: object) -> None:
 
 
 def test_seeds_come_from_seed_sequence_spawns() -> None:
-    seeds = spawn_seeds(42, points=3, replications=4)
     children = np.random.SeedSequence(42).spawn(3)
     expected = int(children[2].spawn(4)[1].generate_state(1, dtype=np.uint64)[0]) >> 1
-    assert seeds[2][1] == expected == run_seed(42, 2, 1)
+    assert run_seed(42, 2, 1) == expected
 
 
 def test_seeds_depend_only_on_root_point_and_replication() -> None:
-    small, large = spawn_seeds(5, 2, 3), spawn_seeds(5, 6, 10)
-    assert all(small[p][r] == large[p][r] for p in range(2) for r in range(3))
-    flat = [s for row in large for s in row]
-    assert len(set(flat)) == len(flat)
-    assert all(0 <= s < 2**63 for s in flat)
-    assert spawn_seeds(6, 2, 3) != small
+    seeds = [run_seed(5, p, r) for p in range(6) for r in range(10)]
+    assert len(set(seeds)) == len(seeds)
+    assert all(0 <= s < 2**63 for s in seeds)
+    assert run_seed(6, 0, 0) != run_seed(5, 0, 0)
 
 
 def test_batches_keep_order_and_cover_every_task() -> None:
