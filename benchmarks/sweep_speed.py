@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/sweep_speed.py [--runs N] [--jobs J] [--repeat K] [--seed S]
 The sweep is 10 values of policy.max_waiting x N/10 replications of the default scenario (8 simulated hours each),
-timed end to end (plan, runs, summary) through `pavilion.sim.sweep.sweep`. Both settings are warmed up once, then
+timed end to end (plan, runs, summary) through `pavilion.sim.sweep(...)`. Both settings are warmed up once, then
 timed K times each, interleaved; the medians are printed with their ratio. Both must give identical frames
 (checked). Target: jobs=2 at least 1.7x faster than jobs=1 on two otherwise idle cores.
 """
