@@ -97,9 +97,15 @@ def run_batch(fn: Callable[[T], R], batch: Sequence[T]) -> list[R]:
 
 
 def _batches(tasks: Sequence[T], workers: int) -> list[list[T]]:
-    """Split tasks in order into about eight batches per worker (progress stays smooth, overhead stays low)."""
-    size = max(1, min(16, math.ceil(len(tasks) / (8 * max(1, workers)))))
-    return [list(tasks[i : i + size]) for i in range(0, len(tasks), size)]
+    """Split tasks in order into batches that shrink towards the end (at most 16 runs; then a share of what is left),
+    so that workers finish together and a short run's overhead stays small."""
+    batches: list[list[T]] = []
+    start = 0
+    while start < len(tasks):
+        size = max(1, min(16, math.ceil((len(tasks) - start) / (2 * max(1, workers)))))
+        batches.append(list(tasks[start : start + size]))
+        start += size
+    return batches
 
 
 def execute(
