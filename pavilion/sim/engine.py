@@ -84,6 +84,7 @@ class Simulation:
         self.workers: dict[str, Worker] = {}
         self.next_id = 0
         self.events = 0
+        self.started = False
         cfg = scenario.policy
         pay = PayRates(p.reward, p.waiting_wage_per_hour, p.active_wage_per_hour, p.platform_fee)
         self.metrics = MetricsRecorder(scenario.run.warmup_s, cfg.min_active, cfg.max_active, pay)
@@ -118,7 +119,8 @@ class Simulation:
         state = self.state
         now = event.at
         self.metrics.queues(now, len(state.active), len(state.waiting))
-        if state.started and self.metrics.started_at != self.metrics.started_at:  # NaN: not yet
+        if state.started and not self.started:
+            self.started = True
             self.metrics.started(now)
         if self.timeline is not None:
             last = self.timeline[-1]

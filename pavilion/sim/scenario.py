@@ -215,8 +215,10 @@ def apply_overrides(data: Data, overrides: Mapping[str, object]) -> Data:
         _check_path(parts, key)
         value = parse_text_value(key, raw) if isinstance(raw, str) else raw
         table = out
-        for part in parts[:-1]:
+        for depth, part in enumerate(parts[:-1]):
             table = table.setdefault(part, {})
+            if not isinstance(table, dict):
+                raise InputError(f"{'.'.join(parts[:depth + 1])}: is {table!r}, not a table, so {key} cannot be set")
         leaf = parts[-1]
         if leaf == "dist" and table.get("dist") != value:
             table.clear()

@@ -218,3 +218,8 @@ def test_bad_files(tmp_path: Path) -> None:
 def test_input_error_is_a_value_error() -> None:
     with pytest.raises(ValueError):
         load_scenario(None, overrides={"run.seed": -1})
+
+
+def test_a_dotted_key_below_a_value_is_named() -> None:
+    with pytest.raises(InputError, match=r"^workload.hire_delay_s: is 5, not a table, so workload.hire_delay_s.value"):
+        load_scenario(None, overrides={"workload.hire_delay_s": 5, "workload.hire_delay_s.value": 3})
