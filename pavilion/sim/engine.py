@@ -20,6 +20,7 @@ Instants the design leaves open, fixed here:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from simpy.core import Environment
@@ -92,14 +93,14 @@ class Simulation:
         self.timeline: list[tuple[float, int, int]] | None = [(0.0, 0, 0)] if (timeline or event_log) else None
 
     # -- scheduling -------------------------------------------------------------------------------------------
-    def _after(self, delay: float, callback: object, value: object) -> None:
+    def _after(self, delay: float, callback: Callable[[Event], None], value: object) -> None:
         """Call callback(event) `delay` seconds from now, event.value being `value` (inf: never)."""
         if delay == math.inf:
             return
         # Timeout.__init__ inlined without its checks: this is the hot path of every run.
         ev = Event.__new__(Event)
         ev.env = self.env
-        ev.callbacks = [callback]  # type: ignore[list-item]
+        ev.callbacks = [callback]
         ev._value = value
         ev._ok = True
         self.env.schedule(ev, NORMAL, delay)
