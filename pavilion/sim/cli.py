@@ -92,6 +92,7 @@ class Request:
     """The validated flags of one `pavilion simulate` call."""
 
     source: Path | None
+    preset: str | None
     overrides: dict[str, object]
     grid: dict[str, list[object]]
     jobs: int
@@ -129,12 +130,13 @@ def parse_request(args: argparse.Namespace) -> Request:
         raise InputError(f"--minimise {args.minimise!r}: unknown metric (known: {', '.join(METRICS)})")
     target = parse_target(args.target, list(METRICS)) if args.target is not None else None
     jobs = _positive_int(args.jobs, "--jobs") or 1
-    return Request(source, overrides, grid, jobs, args.scheduler, out, target, args.minimise, args.quiet)
+    return Request(source, args.preset, overrides, grid, jobs, args.scheduler, out, target, args.minimise, args.quiet)
 
 
 def command_line(request: Request, scenario: Scenario) -> str:
     """The call that reproduces this study, with the effective run settings spelled out."""
-    parts = ["pavilion", "simulate"] + ([str(request.source)] if request.source else [])
+    parts = ["pavilion", "simulate"]
+    parts += [f"--preset={request.preset}"] if request.preset else [str(request.source)] if request.source else []
     parts += [f"--set={k}={v}" for k, v in request.overrides.items() if not k.startswith("run.")]
     parts += [f"--sweep={k}={','.join(str(v) for v in vs)}" for k, vs in request.grid.items()]
     parts += [f"--replications={scenario.run.replications}", f"--seed={scenario.run.seed}",
@@ -178,18 +180,18 @@ def timeline_of(scenario: Scenario, grid: dict[str, list[object]], point: int) -
     return Timeline(point, point_scenario, result.timeline)
 
 
-def write_study(tmp: Path, request: Request, scenario: Scenario, result: SweepResult, timeline: Timeline) -> None:
+def write_study(tmp: Path, request: Request, scenario: Scenario, result: SweepResult, timeline: Timeline,
+                best: int | None) -> None:
     """Fill the (temporary) output folder: CSVs, the scenario, the plots and report.md."""
     from pavilion.sim import METRICS, scenario_to_toml
     from pavilion.sim.plots import availability_against_cost, metrics_against_key, queue_lengths, save
-    from pavilion.sim.report import Study, best_point, point_label, render_report
+    from pavilion.sim.report import Study, point_label, render_report
 
     keys = list(request.grid)
     result.runs.to_csv(tmp / "runs.csv", index=False)
     result.summary.to_csv(tmp / "summary.csv", index=False)
     swept = "".join(f"# swept: {k} = {vs!r}\n" for k, vs in request.grid.items())
     (tmp / "scenario.toml").write_text(swept + scenario_to_toml(scenario), encoding="utf-8")
-    best = best_point(result.summary, request.target, request.minimise) if request.target else None
     plots = [save(metrics_against_key(result.summary, k, keys, list(METRICS)),
                   tmp / "plots" / f"metrics_vs_{k.replace('.', '_')}.png") for k in keys]
     plots.append(save(availability_against_cost(result.summary, keys, request.target, best),
@@ -215,7 +217,7 @@ def simulate_command(args: argparse.Namespace) -> int:
     result = run_sweep(request, scenario)
     best = best_point(result.summary, request.target, request.minimise) if request.target else None
     timeline = timeline_of(scenario, request.grid, 0 if best is None else best)
-    write_atomically(request.out, lambda tmp: write_study(tmp, request, scenario, result, timeline))
+    write_atomically(request.out, lambda tmp: write_study(tmp, request, scenario, result, timeline, best))
     print(summary_table(result.summary, list(request.grid)).to_string(index=False))
     print(_verdict_line(request, result, best))
     print(f"wrote {request.out}/: runs.csv summary.csv scenario.toml report.md plots/")
