@@ -109,3 +109,17 @@ def test_the_installed_command_prints_no_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "policy.bogus" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_scheduler_flag_runs_on_a_dask_cluster_with_the_same_numbers(tmp_path: Path) -> None:
+    from distributed import LocalCluster
+
+    grid = ["--sweep", "policy.max_waiting=1,2"]
+    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
+                      host="127.0.0.1") as cluster:
+        assert simulate(tmp_path, *grid, "--scheduler", cluster.scheduler_address, out="dask")[0] == 0
+    assert simulate(tmp_path, *grid, out="serial")[0] == 0
+    for name in ("runs.csv", "summary.csv"):
+        assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "serial" / name).read_bytes()
