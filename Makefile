@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The default study: pavilion against on-demand over a small grid of max_waiting (about 10 s on 2 cores).
+# The default study: pavilion against on-demand over a small grid of max_waiting (5-15 s on 2 cores, measured).
 simulate: $(STAMP)
 	$(VENV)/bin/pavilion simulate --sweep policy.name=pavilion,on-demand --sweep policy.max_waiting=1,2,3,4 \
 	  --jobs 2 --target 'availability>=0.95' --out results
