@@ -8,7 +8,8 @@ project is created and launched through the JSON API, and N python-socketio clie
 the local platform's join link (each connects right after its page loads, as a browser does).
 One churn: the oldest active worker's client sends `leave` {"how": "submitted"}; we time until some client
 receives `promoted` (the policy seats the oldest waiting worker); a fresh worker then joins (not timed) so N stay
-connected, and we wait for the server to go quiet. The floor is a bare Flask-SocketIO echo server on the same
+connected, and we wait for the server to go quiet: no `queue` message for longer than the server's coalescing
+interval (QUEUE_REFRESH_S), so the positions fan-out of the last churn has been sent. The floor is a bare Flask-SocketIO echo server on the same
 stack (eventlet, subprocess) holding its own N clients: one client emits, the server emits it back, we time the
 round trip. Floor and runtime rounds alternate, so both see the same machine load.
 The last phase joins `--hold` workers to a fresh server process, bounded by `--hold-timeout` seconds, and reports
@@ -40,6 +41,8 @@ PYTHON = sys.executable
 TOKEN_META = re.compile(r'<meta name="pavilion-token" content="([^"]+)"')
 ACTIVE_PLACES = 10  # max_active of the benchmark's project; the other workers wait
 CONNECT_THREADS = 16  # clients connect this many at a time (each connect is a handshake round trip)
+QUEUE_REFRESH_S = 0.5  # the server's coalescing interval for `queue` messages (its default)
+QUIET_S = QUEUE_REFRESH_S + 0.1  # no `queue` message for this long: the last event's fan-out has been sent
 
 
 # ---- processes ---------------------------------------------------------------------------------------------
@@ -265,7 +268,8 @@ class Runtime:
 def runtime_server() -> Iterator[Runtime]:
     """`pavilion serve` on a free port with a fresh instance folder, an admin and a token made by the CLI."""
     with tempfile.TemporaryDirectory(prefix="pavilion-bench-") as instance:
-        env = {**os.environ, "PAVILION_INSTANCE_PATH": instance, "PAVILION_ENV": "development"}
+        env = {**os.environ, "PAVILION_INSTANCE_PATH": instance, "PAVILION_ENV": "development",
+               "PAVILION_QUEUE_REFRESH_S": str(QUEUE_REFRESH_S)}
         pavilion(["admin", "create-user", "bench", "--password-stdin"], env, stdin="bench-password-not-secret\n")
         token = pavilion(["admin", "create-token", "bench"], env).strip()
         port = free_port()
@@ -289,7 +293,7 @@ def measure(n: int, churns: int, warmup: int = 5, max_active: int = ACTIVE_PLACE
             active = [index for _, index in workers.promoted]
             if len(active) < max_active:
                 raise RuntimeError(f"only {len(active)} of {max_active} workers were promoted at the start")
-            workers.settle()
+            workers.settle(QUIET_S)
             floor: list[float] = []
             latency: list[float] = []
             for i in range(warmup + churns):
@@ -304,7 +308,7 @@ def measure(n: int, churns: int, warmup: int = 5, max_active: int = ACTIVE_PLACE
                 workers.clients[leaving].disconnect()
                 if not workers.connect(server.url, 1, server.joiner(project_id)):  # keep n connected (not timed)
                     raise RuntimeError(f"a replacement worker could not join: {workers.failed[-1]}")
-                workers.settle()  # each churn starts on a quiet server, as each echo does
+                workers.settle(QUIET_S)  # each churn starts on a quiet server, as each echo does
             return floor, latency
         finally:
             workers.close()

@@ -74,6 +74,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     notifier = SocketIONotifier(socketio)
     clock = settings["CLOCK"]
     service = PolicyService(db, notifier, clock, app.config, _spawner(socketio, bool(settings["BACKGROUND_TASKS"])))
+    if settings["BACKGROUND_TASKS"]:
+        service.refresh_inline = False  # positions and counts go out in coalesced bursts (pavilion.runtime.refresh)
+        service.refresher.pause = lambda: socketio.sleep(0)
     runtime = Runtime(app.config, db, socketio, notifier, service, clock)
     runtime.periodic += [
         Periodic("outbox", float(settings["OUTBOX_RETRY_S"]), service.outbox.run),

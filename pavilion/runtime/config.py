@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "AUTO_MIGRATE": True,  # run `db upgrade` when the app starts (development convenience)
     "BACKGROUND_TASKS": None,  # outbox retry, reconciliation, presence sweeps; None -> on with eventlet
     "OUTBOX_RETRY_S": 10.0,  # seconds between outbox retry passes
+    "QUEUE_REFRESH_S": 0.5,  # when serving, positions and counts reach pages at most this often (coalesced)
     "RECONCILE_S": 60.0,  # seconds between platform reconciliation passes
     "MAX_CONTENT_LENGTH": 64 * 1024,  # bytes; larger request bodies get 413
     "SQL_ECHO": False,
@@ -114,8 +115,9 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
         config["DATABASE_URL"] = f"sqlite:///{instance / 'pavilion.sqlite'}"
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _secret_key(instance, config["ENV"])
-    if float(config["ABANDON_GRACE_S"]) <= 0:
-        raise InputError(f"PAVILION_ABANDON_GRACE_S must be > 0, got {config['ABANDON_GRACE_S']}")
+    for key in ("ABANDON_GRACE_S", "QUEUE_REFRESH_S"):
+        if float(config[key]) <= 0:
+            raise InputError(f"PAVILION_{key} must be > 0, got {config[key]}")
     if config["ASYNC_MODE"] not in ("threading", "eventlet"):
         raise InputError(f"PAVILION_ASYNC_MODE must be threading or eventlet, got {config['ASYNC_MODE']!r}")
     if config["BACKGROUND_TASKS"] is None:

@@ -65,6 +65,7 @@ class Runtime:
             return
         self._started = True
         self.socketio.start_background_task(self._loop)
+        self.socketio.start_background_task(self._refresh_loop)
 
     def _loop(self) -> None:
         try:
@@ -74,6 +75,13 @@ class Runtime:
         while not self._stop.is_set():
             self.run_due()
             self.socketio.sleep(1.0)
+
+    def _refresh_loop(self) -> None:
+        """Coalesced `queue` messages and snapshots, apart from the slower jobs so they never wait behind them."""
+        every_s = float(self.config["QUEUE_REFRESH_S"])
+        while not self._stop.is_set():
+            self.socketio.sleep(every_s)
+            self.service.refresh()
 
     def shutdown(self) -> None:
         """Stop the background loop and close the database pool."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pavilion.core import (
@@ -37,7 +38,7 @@ class StepContext:
 
     session: Session
     project: Project
-    present: dict[str, Assignment]  # assignments not yet left, by key (the policy's worker ids)
+    present: dict[str, Assignment]  # the assignments this step moves between queues, by key (policy worker ids)
     now: datetime
     time_s: float  # seconds since launch
     version: int  # the project's version after this step (makes outbox keys unique and stable)
@@ -103,7 +104,11 @@ def _reject(ctx: StepContext, action: Reject) -> None:
 def _stop_all(ctx: StepContext, action: StopAll) -> None:
     ctx.record_outside("stop", {})
     ctx.log("stop")
-    keys = list(ctx.present)
+    keys = list(
+        ctx.session.scalars(
+            select(Assignment.key).where(Assignment.project_id == ctx.project.id, Assignment.left_at.is_(None))
+        )
+    )
 
     def tell_everyone(notifier: Notifier) -> None:
         for key in keys:

@@ -47,6 +47,7 @@ from pavilion.runtime.pay import payout_cents
 from pavilion.runtime.platforms import get_platform
 from pavilion.runtime.platforms.base import CrowdPlatform, Departure, Identity, PlatformProject
 from pavilion.runtime.projects import ProjectSpec
+from pavilion.runtime.refresh import QueueRefresher, places
 from pavilion.runtime.state import state_from_json, state_to_json
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,8 @@ class PolicyService:
         self.locks = ProjectLocks()
         self._platforms: dict[tuple[str, str], CrowdPlatform] = {}
         self.outbox = OutboxRunner(db, self.platform_for, self.view, clock)
+        self.refresher = QueueRefresher(db, notifier, clock)
+        self.refresh_inline = True  # tests: workers hear at once; serving: a background task runs the refresher
         # How a promoted worker reaches the live task; the worker package may replace it.
         self.task_url: Callable[[Project, Assignment], str] = lambda project, a: str(project.task.get("url", ""))
 
@@ -257,17 +260,24 @@ class PolicyService:
         project: Project,
         make_event: Callable[[float], Event],
         now: datetime,
-        present: dict[str, Assignment] | None = None,
+        joiner: Assignment | None = None,
         source: str = "",
     ) -> effects.StepContext:
-        """Run one policy step inside the locked transaction; log the event and apply the actions."""
-        present = self._present(session, project.id) if present is None else present
+        """Run one policy step inside the locked transaction; log the event and apply the actions.
+
+        Only the assignments whose queue the step changes are loaded (and the joiner's), so a step costs the same
+        with 10 workers present as with 1,000."""
         time_s = (now - project.launched_at).total_seconds() if project.launched_at else 0.0
         state = state_from_json(project.state)
         event = make_event(time_s)
         new_state, actions = get_policy(project.policy_name).step(state, event)
+        before, after = places(state), places(new_state)
+        moved = {key for key in before.keys() | after.keys() if before.get(key, ("",))[0] != after.get(key, ("",))[0]}
+        changed = self._assignments(session, project.id, moved - {joiner.key} if joiner else moved)
+        if joiner is not None:
+            changed[joiner.key] = joiner
         ctx = effects.StepContext(
-            session, project, present, now, time_s, project.version + 1, self.task_url, source=source
+            session, project, changed, now, time_s, project.version + 1, self.task_url, source=source
         )
         effects.log_event(ctx, event, state, new_state, actions)
         effects.apply(ctx, actions)
@@ -279,8 +289,19 @@ class PolicyService:
         project.state = state_to_json(new_state)
         project.version += 1
         project.status = _status(new_state)
-        snapshots.queue_messages(ctx, new_state)
         return ctx
+
+    @staticmethod
+    def _assignments(session: Session, project_id: int, keys: set[str]) -> dict[str, Assignment]:
+        """The present assignments among `keys`, in one query."""
+        if not keys:
+            return {}
+        rows = session.scalars(
+            select(Assignment).where(
+                Assignment.project_id == project_id, Assignment.left_at.is_(None), Assignment.key.in_(sorted(keys))
+            )
+        )
+        return {a.key: a for a in rows}
 
     def _finish(self, ctx: effects.StepContext) -> None:
         """After commit: send the step's messages, then run its outbox rows."""
@@ -289,8 +310,19 @@ class PolicyService:
                 send(self.notifier)
             except Exception:  # a lost message is recovered by the page's next snapshot
                 log.exception("notification failed for project %s", ctx.project.id)
+        self.refresher.touch(ctx.project.id)
+        if self.refresh_inline:
+            self.refresh()
         if ctx.outbox:
             self.spawn(self.outbox.run, ctx.project.id)
+
+    def refresh(self) -> int:
+        """Send the coalesced `queue` messages and snapshots of the projects touched since the last refresh."""
+        try:
+            return self.refresher.run()
+        except Exception:  # pages catch up on their next heartbeat
+            log.exception("queue refresh failed")
+            return 0
 
     # ---- researcher events -----------------------------------------------------------------------------------
     def launch(self, project_id: int) -> dict[str, Any]:
@@ -354,10 +386,15 @@ class PolicyService:
                 what = "has not started yet" if project.status == "draft" else "has ended"
                 raise Conflict(f"this session {what}")
             worker = self._worker(session, project.platform_name, identity.worker_id)
-            present = self._present(session, project.id)
-            for assignment in present.values():
-                if assignment.worker_id == worker.id:
-                    return JoinResult(assignment.key, assignment.queue, created=False)
+            again = session.scalars(
+                select(Assignment).where(
+                    Assignment.project_id == project.id,
+                    Assignment.worker_id == worker.id,
+                    Assignment.left_at.is_(None),
+                )
+            ).first()
+            if again is not None:
+                return JoinResult(again.key, again.queue, created=False)
             self.platform_for(project).admit(self.view(session, project), identity)
             now = self.clock()
             assignment = Assignment(
@@ -370,8 +407,7 @@ class PolicyService:
             )
             session.add(assignment)
             session.flush()
-            present[assignment.key] = assignment
-            ctx = self._step(session, project, lambda t: WorkerJoined(assignment.key, at=t), now, present)
+            ctx = self._step(session, project, lambda t: WorkerJoined(assignment.key, at=t), now, assignment)
             result = JoinResult(assignment.key, assignment.queue, assignment.detail if assignment.left_at else "")
         self._finish(ctx)
         return result
@@ -423,14 +459,12 @@ class PolicyService:
         self, session: Session, project: Project, assignment: Assignment, how: str, source: str
     ) -> effects.StepContext:
         now = self.clock()
-        present = self._present(session, project.id)
         key = assignment.key
-        present.pop(key, None)
         assignment.left_at, assignment.how_left, assignment.left_source, assignment.queue = now, how, source, ""
         def leave(t: float) -> Event:
             return WorkerLeft(key, at=t, how=how)  # type: ignore[arg-type]
 
-        ctx = self._step(session, project, leave, now, present, source)
+        ctx = self._step(session, project, leave, now, source=source)
         if how == "submitted":
             self._ledger(ctx, assignment)
         return ctx

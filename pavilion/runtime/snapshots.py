@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
 
 from pavilion.core import JobState
@@ -12,10 +12,6 @@ from pavilion.runtime.models import Assignment, EventLog, Project
 from pavilion.runtime.pay import earned_so_far
 from pavilion.runtime.platforms.base import PlatformAssignment
 from pavilion.runtime.state import state_from_json
-
-if TYPE_CHECKING:
-    from pavilion.runtime.effects import StepContext
-    from pavilion.runtime.notify import Notifier
 
 COUNTED = ("submitted", "returned", "abandoned", "rejected")
 
@@ -29,10 +25,14 @@ def counts(session: Session, project_id: int) -> dict[str, int]:
             .group_by(Assignment.how_left)
         ).all()
     )
-    hires = session.scalars(select(EventLog.detail).where(EventLog.project_id == project_id, EventLog.event == "hire"))
+    hired = session.scalar(
+        select(func.coalesce(func.sum(cast(EventLog.detail, Integer)), 0)).where(
+            EventLog.project_id == project_id, EventLog.event == "hire"
+        )
+    )
     out = {"joined": sum(by_how.values()), "present": by_how.get(None, 0)}
     out.update({how: by_how.get(how, 0) for how in COUNTED})
-    out["hired"] = sum(int(d) for d in hires)
+    out["hired"] = int(hired or 0)
     return out
 
 
@@ -68,22 +68,6 @@ def queue_message(assignment: Assignment, state: JobState, pay: dict[str, Any], 
         "active": len(state.active),
         "earned_usd": float(earned),
     }
-
-
-def queue_messages(ctx: StepContext, state: JobState) -> None:
-    """After a step: each worker still queued gets their own `queue` message; the admins get a snapshot."""
-    messages = {
-        key: queue_message(a, state, ctx.project.pay, ctx.now) for key, a in ctx.present.items() if state.queue_of(key)
-    }
-    snap = snapshot(ctx.session, ctx.project)
-    project_id = ctx.project.id
-
-    def send(notifier: Notifier) -> None:
-        for key, payload in messages.items():
-            notifier.to_worker(key, "queue", payload)
-        notifier.to_admins(project_id, "snapshot", snap)
-
-    ctx.after.append(send)
 
 
 def platform_assignment(assignment: Assignment) -> PlatformAssignment:

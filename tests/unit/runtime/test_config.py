@@ -39,6 +39,7 @@ def test_unknown_variables_are_ignored_but_credentials_kept(tmp_path: Path) -> N
         ({"PAVILION_ENV": "staging"}, "PAVILION_ENV must be development, production or testing"),
         ({"PAVILION_ENV": "production"}, "PAVILION_SECRET_KEY must be set"),
         ({"PAVILION_ABANDON_GRACE_S": "-1"}, "PAVILION_ABANDON_GRACE_S must be > 0"),
+        ({"PAVILION_QUEUE_REFRESH_S": "0"}, "PAVILION_QUEUE_REFRESH_S must be > 0"),
         ({"PAVILION_AUTO_MIGRATE": "perhaps"}, "PAVILION_AUTO_MIGRATE must be true/false"),
         ({"PAVILION_MAX_CONTENT_LENGTH": "1e6"}, "PAVILION_MAX_CONTENT_LENGTH must be int"),
         ({"PAVILION_ASYNC_MODE": "gevent"}, "PAVILION_ASYNC_MODE must be threading or eventlet"),
