@@ -9,9 +9,10 @@ the local platform's join link (each connects right after its page loads, as a b
 One churn: the oldest active worker's client sends `leave` {"how": "submitted"}; we time until some client
 receives `promoted` (the policy seats the oldest waiting worker); a fresh worker then joins (not timed) so N stay
 connected, and we wait for the server to go quiet: no `queue` message for longer than the server's coalescing
-interval (QUEUE_REFRESH_S), so the positions fan-out of the last churn has been sent. The floor is a bare Flask-SocketIO echo server on the same
-stack (eventlet, subprocess) holding its own N clients: one client emits, the server emits it back, we time the
-round trip. Floor and runtime rounds alternate, so both see the same machine load.
+interval (QUEUE_REFRESH_S), so the positions fan-out of the last churn has been sent.
+The floor is a bare Flask-SocketIO echo server on the same stack (eventlet, subprocess) holding its own N
+clients: one client emits, the server emits it back, we time the round trip. Floor and runtime rounds
+alternate, so both see the same machine load.
 The last phase joins `--hold` workers to a fresh server process, bounded by `--hold-timeout` seconds, and reports
 how many are connected, how many the server counts present, and the server's resident memory.
 """
@@ -357,6 +358,9 @@ def main() -> None:
     print(f"runtime_latency: echo floor, {args.workers} clients connected: p50 {f50:.2f} ms, p99 {f99:.2f} ms")
     print(f"runtime_latency: leave -> promoted, {args.workers} workers connected: p50 {r50:.2f} ms, "
           f"p99 {r99:.2f} ms ({len(latency)} churns alternating with the floor, {time.monotonic() - t0:.0f} s)")
+    slowest = ", ".join(f"{ms:.1f}" for ms in sorted(np.asarray(latency) * 1000)[-5:])
+    print(f"runtime_latency: the five slowest leave -> promoted: {slowest} ms; slowest floor round trip "
+          f"{max(floor) * 1000:.1f} ms")
     ratio = r99 / f99
     print(f"runtime_latency: p99 ratio to the floor {ratio:.1f}x; target <= 3x: {'met' if ratio <= 3 else 'NOT met'}",
           flush=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from pavilion.core import (
@@ -47,20 +47,27 @@ class StepContext:
     outbox: list[Outbox] = field(default_factory=list)
     source: str = ""  # who reported a departure: socket | platform | reconcile | admin
     promote_detail: str = ""  # "migration" when the researcher asked for it
+    rows: list[dict[str, Any]] = field(default_factory=list)  # event log rows, written together by write_log()
 
     def log(self, event: str, worker: str = "", queue: str = "", detail: str = "") -> None:
-        """Append one row to the event log."""
-        self.session.add(
-            EventLog(
-                project_id=self.project.id,
-                at=self.now,
-                time_s=self.time_s,
-                worker=worker,
-                event=event,
-                queue=queue,
-                detail=detail,
-            )
+        """Add one row to the step's event log (written by `write_log`, in order)."""
+        self.rows.append(
+            {
+                "project_id": self.project.id,
+                "at": self.now,
+                "time_s": self.time_s,
+                "worker": worker,
+                "event": event,
+                "queue": queue,
+                "detail": detail,
+            }
         )
+
+    def write_log(self) -> None:
+        """Append the step's rows to the event log in one statement (they need no ids back)."""
+        if self.rows:
+            self.session.execute(insert(EventLog), self.rows)
+            self.rows = []
 
     def record_outside(self, kind: str, payload: dict[str, Any], key: str | None = None) -> Outbox:
         """Record an outside call before it runs; `key` (default: project, version, index) is its idempotency key."""

@@ -286,6 +286,7 @@ class PolicyService:
             if queue == "active" and assignment.promoted_at is None:
                 effects.seat(ctx, assignment, "direct")  # policies that seat a joiner at once (on-demand)
             assignment.queue = queue
+        ctx.write_log()
         project.state = state_to_json(new_state)
         project.version += 1
         project.status = _status(new_state)
@@ -423,11 +424,19 @@ class PolicyService:
         return worker
 
     def depart(
-        self, project_id: int, assignment_key: str, how: str, source: str, notification_key: str | None = None
+        self,
+        project_id: int,
+        assignment_key: str,
+        how: str,
+        source: str,
+        notification_key: str | None = None,
+        check: Callable[[Project, Assignment, datetime], None] | None = None,
     ) -> bool:
         """One departure = one policy event, whichever source (socket, platform, reconcile) reports it first.
 
-        Returns False when it was already recorded (or the notification was already processed)."""
+        `check(project, assignment, now)` runs under the project's lock before anything is written and may refuse
+        by raising (the worker's own `leave` has rules of its own). Returns False when it was already recorded (or
+        the notification was already processed)."""
         if how not in DEPARTURE_KINDS:
             raise BadInput(f"how must be one of {', '.join(DEPARTURE_KINDS)}, got {how!r}")
         text_field(assignment_key, "assignment key", 32)
@@ -442,6 +451,8 @@ class PolicyService:
             ).one_or_none()
             if assignment is None:
                 raise NotFound(f"no assignment {assignment_key!r} in project {project_id}")
+            if check is not None:
+                check(project, assignment, self.clock())
             if assignment.left_at is not None:
                 return False
             ctx = self._leave(session, project, assignment, how, source)
@@ -473,21 +484,22 @@ class PolicyService:
         """Ledger lines for a submitted stint, pending, each with an outbox row that pays it."""
         assert assignment.left_at is not None
         lines = payout_cents(ctx.project.pay, assignment.joined_at, assignment.promoted_at, assignment.left_at)
-        for kind, cents in lines.items():
-            if cents <= 0:
-                continue
-            key = f"pay-{assignment.key}-{kind}"
-            payment = Payment(
+        payments = [
+            Payment(
                 project_id=ctx.project.id,
                 assignment_id=assignment.id,
                 kind=kind,
                 amount_cents=cents,
-                key=key,
+                key=f"pay-{assignment.key}-{kind}",
                 created_at=ctx.now,
             )
-            ctx.session.add(payment)
-            ctx.session.flush()
-            ctx.record_outside("pay", {"payment_id": payment.id}, key=key)
+            for kind, cents in lines.items()
+            if cents > 0
+        ]
+        ctx.session.add_all(payments)
+        ctx.session.flush()  # one round trip gives every line its id, which its outbox row names
+        for payment in payments:
+            ctx.record_outside("pay", {"payment_id": payment.id}, key=payment.key)
 
     def platform_departure(self, project_id: int, departure: Departure, source: str = "platform") -> bool:
         """A departure reported by the platform (notification or reconciliation), matched by platform ids."""

@@ -6,6 +6,7 @@ import logging
 import math
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from flask import request
@@ -13,10 +14,11 @@ from flask_socketio import Namespace, emit, join_room
 from socketio.exceptions import ConnectionRefusedError
 
 from pavilion.runtime.errors import ServiceError
+from pavilion.runtime.models import Assignment, Project
 from pavilion.runtime.notify import WORKER_NAMESPACE, worker_room
 from pavilion.runtime.tokens import TokenError, WorkerClaim
 from pavilion.runtime.worker.side import WorkerSide
-from pavilion.runtime.worker.stint import Stint, StintError, load_stint
+from pavilion.runtime.worker.stint import Stint, StintError, load_stint, max_waiting_s
 from pavilion.runtime.worker.validate import EVENTS, PayloadError, check_event, leave_how, no_payload, token_of
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ class WorkerNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships 
         self.side = side
         self._claims: dict[str, WorkerClaim] = {}
         self._guard = threading.Lock()
-        self._handlers: dict[str, Callable[[WorkerClaim, Stint, tuple[Any, ...]], Reply]] = {
+        self._handlers: dict[str, Callable[[WorkerClaim, tuple[Any, ...]], Reply]] = {
             "heartbeat": self._heartbeat,
             "leave": self._leave,
             "ready": self._ready,
@@ -118,8 +120,7 @@ class WorkerNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships 
                 claim = self._claims.get(sid)
             if claim is None:
                 raise Refused("this connection has no worker token")
-            stint = load_stint(self.side.runtime, claim)
-            return self._handlers[event](claim, stint, payload)
+            return self._handlers[event](claim, payload)
         except (PayloadError, Refused, StintError, ServiceError) as exc:
             message = str(exc)
         except Exception:
@@ -128,34 +129,52 @@ class WorkerNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships 
         emit("error", {"message": message}, to=sid)
         return {"ok": False, "error": message}
 
-    def _heartbeat(self, claim: WorkerClaim, stint: Stint, payload: tuple[Any, ...]) -> Reply:
+    def _heartbeat(self, claim: WorkerClaim, payload: tuple[Any, ...]) -> Reply:
         """Alive: the grace restarts, and the page gets its `queue` message with pay earned by the server clock."""
         no_payload("heartbeat", payload)
+        stint = load_stint(self.side.runtime, claim)
         _check_stint("heartbeat", stint)
         self.side.presence.heartbeat(claim.assignment_key)
         emit("queue", stint.message, to=_sid())
         return {"ok": True}
 
-    def _ready(self, claim: WorkerClaim, stint: Stint, payload: tuple[Any, ...]) -> Reply:
+    def _ready(self, claim: WorkerClaim, payload: tuple[Any, ...]) -> Reply:
         """The promoted worker's page shows the task."""
         no_payload("ready", payload)
+        stint = load_stint(self.side.runtime, claim)
         _check_stint("ready", stint)
         if stint.queue != "active":
             raise Refused("ready is sent only after a promotion")
         self.side.presence.ready(claim.assignment_key)
         return {"ok": True}
 
-    def _leave(self, claim: WorkerClaim, stint: Stint, payload: tuple[Any, ...]) -> Reply:
-        """The worker is done (`submitted`, paid) or gives up (`returned`); one departure for the service."""
+    def _leave(self, claim: WorkerClaim, payload: tuple[Any, ...]) -> Reply:
+        """The worker is done (`submitted`, paid) or gives up (`returned`); one departure for the service.
+
+        The rules are checked under the project's lock, so two tabs leaving at once are one departure."""
         how = leave_how(payload)
-        stopped = stint.project_status == "stopped"
-        if not stint.present:
-            raise Refused(f"you have already left this session ({stint.how_left})")
-        if stopped and how != "submitted":
-            raise Refused(f"session {stint.project_id} has stopped: submit your work instead")
-        if how == "submitted" and stint.queue == "waiting" and not stopped and stint.leave_in_s > 0:
-            wait = math.ceil(stint.leave_in_s)
-            raise Refused(f"you may leave with pay after {wait} more seconds in the waiting room")
-        self.side.runtime.service.depart(claim.project_id, claim.assignment_key, how, source="socket")
+        self.side.runtime.service.depart(
+            claim.project_id, claim.assignment_key, how, source="socket", check=leave_rule(claim, how)
+        )
         self.side.presence.forget(claim.assignment_key)
         return {"ok": True, "how": how}
+
+
+def leave_rule(claim: WorkerClaim, how: str) -> Callable[[Project, Assignment, datetime], None]:
+    """A worker's own `leave`: their own stint, not already left; after stop only a submission; and a waiting
+    worker may leave with pay (`submitted`) only after the project's waiting time."""
+
+    def check(project: Project, assignment: Assignment, now: datetime) -> None:
+        if assignment.worker.platform_worker_id != claim.worker_id:
+            raise StintError("this link belongs to another worker", 403)
+        if assignment.left_at is not None:
+            raise Refused(f"you have already left this session ({assignment.how_left})")
+        stopped = project.status == "stopped"
+        if stopped and how != "submitted":
+            raise Refused(f"session {project.id} has stopped: submit your work instead")
+        if how == "submitted" and assignment.queue == "waiting" and not stopped:
+            wait_s = max_waiting_s(project.task) - (now - assignment.joined_at).total_seconds()
+            if wait_s > 0:
+                raise Refused(f"you may leave with pay after {math.ceil(wait_s)} more seconds in the waiting room")
+
+    return check

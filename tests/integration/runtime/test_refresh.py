@@ -127,11 +127,10 @@ def _departure_statements(service: PolicyService, crowd: int) -> list[str]:
     service.launch(pid)
     first, *_ = arrive(service, pid, crowd)
     service.refresh()
-    with statements(service) as seen:
-        with service.locks.hold(pid), service.db.session_scope(lock=True) as session:
-            project = service._get(session, pid, lock=True)
-            assignment = service._assignments(session, pid, {first})[first]
-            service._leave(session, project, assignment, "submitted", "socket")
+    with statements(service) as seen, service.locks.hold(pid), service.db.session_scope(lock=True) as session:
+        project = service._get(session, pid, lock=True)
+        assignment = service._assignments(session, pid, {first})[first]
+        service._leave(session, project, assignment, "submitted", "socket")
     return seen
 
 
