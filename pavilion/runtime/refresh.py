@@ -16,24 +16,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from pavilion.core import JobState
 from pavilion.runtime import snapshots
 from pavilion.runtime.db import Database
 from pavilion.runtime.models import Assignment, Project
 from pavilion.runtime.notify import Notifier
 from pavilion.runtime.pay import earned_so_far
+from pavilion.runtime.snapshots import Place, places, queue_payload
 from pavilion.runtime.state import state_from_json
 
-Place = tuple[str, int, int, int]  # queue, position, waiting size, active size: what a `queue` message shows
 YIELD_EVERY = 50  # messages sent between pauses, so a burst never holds the server's loop for long
-
-
-def places(state: JobState) -> dict[str, Place]:
-    """Every queued worker's place, by policy worker id."""
-    sizes = (len(state.waiting), len(state.active))
-    out = {key: ("waiting", i + 1, *sizes) for i, key in enumerate(state.waiting)}
-    out.update({key: ("active", i + 1, *sizes) for i, key in enumerate(state.active)})
-    return out
 
 
 class QueueRefresher:
@@ -95,15 +86,7 @@ class QueueRefresher:
                 Assignment.project_id == project.id, Assignment.left_at.is_(None), Assignment.key.in_(list(due))
             )
         ).all()
-        out: dict[str, dict[str, Any]] = {}
-        for key, joined_at, promoted_at in rows:
-            queue, position, waiting, active = due[key]
-            earned = earned_so_far(project.pay, joined_at, promoted_at, None, now)
-            out[key] = {
-                "queue": queue,
-                "position": position,
-                "waiting": waiting,
-                "active": active,
-                "earned_usd": float(earned),
-            }
-        return out
+        return {
+            key: queue_payload(due[key], earned_so_far(project.pay, joined_at, promoted_at, None, now))
+            for key, joined_at, promoted_at in rows
+        }

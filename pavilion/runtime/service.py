@@ -47,7 +47,8 @@ from pavilion.runtime.pay import payout_cents
 from pavilion.runtime.platforms import get_platform
 from pavilion.runtime.platforms.base import CrowdPlatform, Departure, Identity, PlatformProject
 from pavilion.runtime.projects import ProjectSpec
-from pavilion.runtime.refresh import QueueRefresher, places
+from pavilion.runtime.refresh import QueueRefresher
+from pavilion.runtime.snapshots import places
 from pavilion.runtime.state import state_from_json, state_to_json
 
 log = logging.getLogger(__name__)

@@ -56,18 +56,30 @@ def snapshot(session: Session, project: Project) -> dict[str, Any]:
     return out
 
 
+Place = tuple[str, int, int, int]  # queue, 1-based position, waiting size, active size: what `queue` shows
+
+
+def places(state: JobState) -> dict[str, Place]:
+    """Every queued worker's place, by policy worker id."""
+    sizes = (len(state.waiting), len(state.active))
+    out = {key: ("waiting", i + 1, *sizes) for i, key in enumerate(state.waiting)}
+    out.update({key: ("active", i + 1, *sizes) for i, key in enumerate(state.active)})
+    return out
+
+
+def queue_payload(place: Place, earned: Any) -> dict[str, Any]:
+    """The `queue` message for a place and the pay earned so far."""
+    queue, position, waiting, active = place
+    return {"queue": queue, "position": position, "waiting": waiting, "active": active, "earned_usd": float(earned)}
+
+
 def queue_message(assignment: Assignment, state: JobState, pay: dict[str, Any], now: Any) -> dict[str, Any]:
     """The `queue` message of one worker: their queue, 1-based position in it, both sizes, earned so far."""
     queue = state.queue_of(assignment.key) or ""
     members = state.waiting if queue == "waiting" else state.active
+    position = members.index(assignment.key) + 1 if queue else 0
     earned = earned_so_far(pay, assignment.joined_at, assignment.promoted_at, assignment.left_at, now)
-    return {
-        "queue": queue,
-        "position": members.index(assignment.key) + 1 if queue else 0,
-        "waiting": len(state.waiting),
-        "active": len(state.active),
-        "earned_usd": float(earned),
-    }
+    return queue_payload((queue, position, len(state.waiting), len(state.active)), earned)
 
 
 def platform_assignment(assignment: Assignment) -> PlatformAssignment:
