@@ -1,4 +1,4 @@
-"""Read-only queries behind the admin pages: project rows, recent events, the ledger, CSV rows."""
+"""Read-only queries behind the admin pages: projects, recent events, failing platform calls, ledger, CSV rows."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pavilion.runtime.admin.export import seconds_since
-from pavilion.runtime.models import Assignment, EventLog, Payment, Project, Worker
+from pavilion.runtime.models import Assignment, EventLog, Outbox, Payment, Project, Worker
 from pavilion.runtime.state import state_from_json
 
 CENT = Decimal("0.01")
@@ -63,6 +63,25 @@ def recent_events(session: Session, project_id: int, after: int = 0, limit: int 
         .limit(limit)
     )
     return [event_dict(row) for row in reversed(list(session.scalars(query)))]
+
+
+def troubled_calls(session: Session, project_id: int, limit: int = 50) -> list[dict[str, Any]]:
+    """The project's platform calls that gave up or are being retried after an error, newest first."""
+    # A retried row goes back to pending (or is running again) with its last error kept; a done row has it cleared.
+    retrying = Outbox.status.in_(("pending", "running")) & (Outbox.last_error != "")
+    query = (
+        select(Outbox)
+        .where(Outbox.project_id == project_id, (Outbox.status == "failed") | retrying)
+        .order_by(Outbox.id.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "id": row.id, "kind": row.kind, "status": row.status, "attempts": row.attempts,
+            "last_error": row.last_error, "created": row.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        }
+        for row in session.scalars(query)
+    ]
 
 
 def assignment_csv_rows(session: Session, project: Project) -> Iterator[Sequence[Any]]:

@@ -122,10 +122,11 @@ def project_page(project_id: int) -> ResponseReturnValue:
         snap = snapshot(session, project)
         events = list(reversed(queries.recent_events(session, project_id)))
         who = queries.present_workers(session, project_id)
+        calls = queries.troubled_calls(session, project_id)
     join_url = _join_link(project_id) if project.platform_name == "local" else ""
     return render_template(
         "admin/project.html", project=project, snapshot=snap, counts=snap["counts"], events=events, who=who,
-        join_url=join_url, action_form=ActionForm(), migrate_form=MigrateForm(),
+        calls=calls, join_url=join_url, action_form=ActionForm(), migrate_form=MigrateForm(),
         socketio_js=_url_or_empty("worker.static", filename="vendor/socket.io.min.js"), page_title=project.name,
     )
 
