@@ -1,11 +1,23 @@
-"""SQLAlchemy 2.x models of the live runtime: admins, projects, workers, assignments, event log, outbox, ledger."""
+"""SQLAlchemy models of the live runtime: admins, projects, workers, assignments, event log, outbox, ledger, journal."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -178,3 +190,22 @@ class ProcessedNotification(Base):
     key: Mapped[str] = mapped_column(String(200), unique=True)
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     received_at: Mapped[datetime]
+
+
+# The Prolific bonus journal (pavilion.runtime.platforms.prolific_journal), a plain table: the adapter reads and
+# writes it with Core statements on its own engine, outside the service's sessions. Declared here so that the
+# migrations create it and the schema check covers it; `updated_at` stays Unix seconds, as first shipped.
+prolific_bonus_journal = Table(
+    "prolific_bonus_journal",
+    Base.metadata,
+    Column("key", String(64), primary_key=True),  # the ledger's idempotency key
+    Column("study_id", String(32), nullable=False),
+    Column("submission_id", String(32), nullable=False),
+    Column("participant_id", String(64), nullable=False),
+    Column("amount_cents", Integer, nullable=False),
+    Column("bulk_id", String(32), nullable=False, default=""),
+    Column("fees_cents", Integer, nullable=False, default=0),
+    Column("vat_cents", Integer, nullable=False, default=0),
+    Column("step", String(16), nullable=False),  # new | set_up | pay_sent | paid
+    Column("updated_at", Integer, nullable=False),
+)

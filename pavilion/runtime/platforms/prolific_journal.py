@@ -1,7 +1,7 @@
 """The Prolific bonus journal: which step each bonus reached, stored before each step, so none is paid twice.
 
 Prolific's pay call is not idempotent and its answer can be lost. The journal lives in the runtime's database (its
-own table, created on first use) because the outbox can retry a payment after a crash with no memory of the call.
+own table, created by the migrations) because the outbox can retry a payment after a crash with no memory of the call.
 """
 
 from __future__ import annotations
@@ -10,25 +10,10 @@ import threading
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, select, update
+from sqlalchemy import Engine, select, update
 
 from pavilion.runtime.db import make_engine
-
-_metadata = MetaData()
-bonus_journal = Table(
-    "prolific_bonus_journal",
-    _metadata,
-    Column("key", String(64), primary_key=True),  # the ledger's idempotency key
-    Column("study_id", String(32), nullable=False),
-    Column("submission_id", String(32), nullable=False),
-    Column("participant_id", String(64), nullable=False),
-    Column("amount_cents", Integer, nullable=False),
-    Column("bulk_id", String(32), nullable=False, default=""),
-    Column("fees_cents", Integer, nullable=False, default=0),
-    Column("vat_cents", Integer, nullable=False, default=0),
-    Column("step", String(16), nullable=False),  # new | set_up | pay_sent | paid
-    Column("updated_at", Integer, nullable=False),
-)
+from pavilion.runtime.models import prolific_bonus_journal as bonus_journal
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
@@ -52,7 +37,6 @@ def _engine(url: str) -> Engine:
         engine = _engines.get(url)
         if engine is None:
             engine = make_engine(url)
-            _metadata.create_all(engine, checkfirst=True)
             _engines[url] = engine
         return engine
 

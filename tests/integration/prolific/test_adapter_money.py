@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from pavilion.runtime import migrate
+from pavilion.runtime.db import make_engine
 from pavilion.runtime.emulators.prolific.clock import ManualClock
 from pavilion.runtime.emulators.prolific.driver import EmulatorDriver
 from pavilion.runtime.emulators.prolific.server import RunningEmulator
@@ -20,7 +22,12 @@ pytestmark = pytest.mark.timeout(60)
 
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'journal.sqlite'}"
+    """The runtime's database, migrated as `pavilion serve` leaves it (the journal table comes with the schema)."""
+    url = f"sqlite:///{tmp_path / 'journal.sqlite'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url
 
 
 @pytest.fixture

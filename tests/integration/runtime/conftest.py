@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from pavilion.runtime import migrate
 from pavilion.runtime.db import Database, make_engine
@@ -38,6 +39,13 @@ def clock() -> ManualClock:
 
 
 def _postgres_db() -> Iterator[Database]:
+    with _postgres_engine() as engine:
+        migrate.upgrade(engine)
+        yield Database(engine)
+
+
+@contextmanager
+def _postgres_engine() -> Iterator[Engine]:
     """A fresh schema per test, dropped afterwards, so reruns and other users of the database never interfere."""
     schema = f"pavilion_test_{secrets.token_hex(6)}"
     admin = make_engine(PG_URL)
@@ -45,8 +53,7 @@ def _postgres_db() -> Iterator[Database]:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
     try:
-        migrate.upgrade(engine)
-        yield Database(engine)
+        yield engine
     finally:
         engine.dispose()
         with admin.begin() as conn:
@@ -76,6 +83,18 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
     migrate.upgrade(db.engine)
     yield db
     db.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on an empty database, for tests that migrate step by step."""
+    if request.param == "postgres":
+        with _postgres_engine() as engine:
+            yield engine
+        return
+    engine = make_engine(f"sqlite:///{tmp_path / 'pavilion.sqlite'}")
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture
