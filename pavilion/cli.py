@@ -12,7 +12,7 @@ from pavilion.errors import InputError
 # Each module adds its subcommands with `register(subparsers)`; it must import nothing heavy at module level.
 COMMAND_MODULES: tuple[str, ...] = (
     "pavilion.core.demo",
-    "pavilion.runtime.emulators.cli",
+    "pavilion.emulators.cli",
     "pavilion.runtime.cli",
     "pavilion.sim.cli",
 )

@@ -13,10 +13,10 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from pavilion.runtime.emulators.prolific.clock import ManualClock
-from pavilion.runtime.emulators.prolific.driver import EmulatorDriver
-from pavilion.runtime.emulators.prolific.emulator import ProlificEmulator
-from pavilion.runtime.emulators.prolific.server import RunningEmulator, running_emulator
+from pavilion.emulators.prolific.clock import ManualClock
+from pavilion.emulators.prolific.driver import EmulatorDriver
+from pavilion.emulators.prolific.emulator import ProlificEmulator
+from pavilion.emulators.prolific.server import RunningEmulator, running_emulator
 
 TOKEN = "e2e-token-not-a-secret"
 

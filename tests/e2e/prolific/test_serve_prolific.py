@@ -23,12 +23,12 @@ import pytest
 import socketio
 from sqlalchemy import create_engine, text
 
+from pavilion.emulators.prolific.driver import EmulatorDriver
+from pavilion.emulators.prolific.server import RunningEmulator
 from pavilion.runtime import migrate
 from pavilion.runtime.accounts import create_admin, create_token
 from pavilion.runtime.config import utc_now
 from pavilion.runtime.db import Database, make_engine
-from pavilion.runtime.emulators.prolific.driver import EmulatorDriver
-from pavilion.runtime.emulators.prolific.server import RunningEmulator
 
 from .conftest import TOKEN
 

@@ -15,10 +15,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from pavilion.emulators.prolific.driver import EmulatorDriver
+from pavilion.emulators.prolific.server import RunningEmulator
 from pavilion.runtime import create_app
 from pavilion.runtime.context import get_runtime
-from pavilion.runtime.emulators.prolific.driver import EmulatorDriver
-from pavilion.runtime.emulators.prolific.server import RunningEmulator
 from pavilion.runtime.models import EventLog, Outbox, Payment
 from pavilion.runtime.platforms.base import Identity
 from pavilion.runtime.platforms.prolific_webhooks import expected_signature

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from pavilion.runtime.emulators.mturk.clock import ManualClock
-from pavilion.runtime.emulators.mturk.emulator import Emulator
-from pavilion.runtime.emulators.mturk.server import RunningEmulator, running_emulator
+from pavilion.emulators.mturk.clock import ManualClock
+from pavilion.emulators.mturk.emulator import Emulator
+from pavilion.emulators.mturk.server import RunningEmulator, running_emulator
 
 
 @pytest.fixture

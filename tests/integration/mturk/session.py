@@ -12,11 +12,11 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from pavilion.emulators.mturk.emulator import Emulator
+from pavilion.emulators.mturk.notifications import Chaos
+from pavilion.emulators.mturk.server import RunningEmulator, running_emulator
 from pavilion.runtime import migrate
 from pavilion.runtime.db import Database, make_engine
-from pavilion.runtime.emulators.mturk.emulator import Emulator
-from pavilion.runtime.emulators.mturk.notifications import Chaos
-from pavilion.runtime.emulators.mturk.server import RunningEmulator, running_emulator
 from pavilion.runtime.models import Assignment, EventLog, Payment, Worker
 from pavilion.runtime.notify import MemoryNotifier
 from pavilion.runtime.platforms.base import Identity, PlatformAssignment

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from pavilion.runtime.emulators.mturk.clock import ManualClock
-from pavilion.runtime.emulators.mturk.server import RunningEmulator
+from pavilion.emulators.mturk.clock import ManualClock
+from pavilion.emulators.mturk.server import RunningEmulator
 from pavilion.runtime.platforms.base import (
     Identity,
     IdentityError,

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from pavilion.runtime.emulators.mturk.clock import ManualClock
-from pavilion.runtime.emulators.mturk.emulator import Emulator
-from pavilion.runtime.emulators.mturk.server import RunningEmulator, running_emulator
+from pavilion.emulators.mturk.clock import ManualClock
+from pavilion.emulators.mturk.emulator import Emulator
+from pavilion.emulators.mturk.server import RunningEmulator, running_emulator
 from pavilion.runtime.platforms.base import PlatformProject, SubmitForm
 from pavilion.runtime.platforms.mturk import MTurkPlatform
 from pavilion.runtime.platforms.mturk_consumer import poll_once

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from pavilion.runtime.emulators.mturk.clock import ManualClock
-from pavilion.runtime.emulators.mturk.server import RunningEmulator
+from pavilion.emulators.mturk.clock import ManualClock
+from pavilion.emulators.mturk.server import RunningEmulator
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -107,8 +107,8 @@ def test_error_codes_reach_boto3(client: Any, emu: RunningEmulator) -> None:
 def test_insufficient_funds(make_client: Any) -> None:
     from decimal import Decimal
 
-    from pavilion.runtime.emulators.mturk.emulator import Emulator
-    from pavilion.runtime.emulators.mturk.server import running_emulator
+    from pavilion.emulators.mturk.emulator import Emulator
+    from pavilion.emulators.mturk.server import running_emulator
 
     with running_emulator(Emulator(ManualClock(), balance=Decimal("1.00"))) as emu:
         client = make_client(emu.url)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from pavilion.runtime.emulators.mturk.notifications import Chaos
+from pavilion.emulators.mturk.notifications import Chaos
 from pavilion.runtime.models import Payment
 
 from .session import Session, mturk_session

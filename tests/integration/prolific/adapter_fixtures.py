@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pavilion.runtime.emulators.prolific.clock import ManualClock
-from pavilion.runtime.emulators.prolific.server import RunningEmulator
+from pavilion.emulators.prolific.clock import ManualClock
+from pavilion.emulators.prolific.server import RunningEmulator
 from pavilion.runtime.platforms.base import PlatformAssignment, PlatformProject
 from pavilion.runtime.platforms.prolific import ProlificPlatform
 

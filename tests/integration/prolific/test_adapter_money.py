@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from pavilion.emulators.prolific.clock import ManualClock
+from pavilion.emulators.prolific.driver import EmulatorDriver
+from pavilion.emulators.prolific.server import RunningEmulator
 from pavilion.runtime import migrate
 from pavilion.runtime.db import make_engine
-from pavilion.runtime.emulators.prolific.clock import ManualClock
-from pavilion.runtime.emulators.prolific.driver import EmulatorDriver
-from pavilion.runtime.emulators.prolific.server import RunningEmulator
 from pavilion.runtime.platforms.base import PaymentOrder, PlatformError
 from pavilion.runtime.platforms.prolific import ProlificPlatform
 

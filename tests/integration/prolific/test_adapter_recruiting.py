@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from pavilion.runtime.emulators.prolific.clock import ManualClock
-from pavilion.runtime.emulators.prolific.driver import EmulatorDriver
-from pavilion.runtime.emulators.prolific.server import RunningEmulator
+from pavilion.emulators.prolific.clock import ManualClock
+from pavilion.emulators.prolific.driver import EmulatorDriver
+from pavilion.emulators.prolific.server import RunningEmulator
 from pavilion.runtime.platforms.base import IdentityError, Preview
 from pavilion.runtime.platforms.prolific import ProlificPlatform
 

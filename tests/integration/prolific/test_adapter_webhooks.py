@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from pavilion.runtime.emulators.prolific.clock import ManualClock
-from pavilion.runtime.emulators.prolific.driver import EmulatorDriver
-from pavilion.runtime.emulators.prolific.server import RunningEmulator
+from pavilion.emulators.prolific.clock import ManualClock
+from pavilion.emulators.prolific.driver import EmulatorDriver
+from pavilion.emulators.prolific.server import RunningEmulator
 from pavilion.runtime.platforms.prolific import ProlificPlatform
 from pavilion.runtime.platforms.prolific_webhooks import WebhookRejected
 

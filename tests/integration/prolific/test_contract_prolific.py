@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pavilion.runtime.emulators.prolific.clock import ManualClock
-from pavilion.runtime.emulators.prolific.driver import EmulatorDriver
-from pavilion.runtime.emulators.prolific.emulator import ProlificEmulator
-from pavilion.runtime.emulators.prolific.server import RunningEmulator, running_emulator
+from pavilion.emulators.prolific.clock import ManualClock
+from pavilion.emulators.prolific.driver import EmulatorDriver
+from pavilion.emulators.prolific.emulator import ProlificEmulator
+from pavilion.emulators.prolific.server import RunningEmulator, running_emulator
 from pavilion.runtime.platforms.base import PlatformProject, SubmitForm
 from pavilion.runtime.platforms.prolific import ProlificPlatform
 from pavilion.runtime.service import PolicyService

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from pavilion.runtime.emulators.prolific.driver import EmulatorDriver
-from pavilion.runtime.emulators.prolific.server import RunningEmulator
+from pavilion.emulators.prolific.driver import EmulatorDriver
+from pavilion.emulators.prolific.server import RunningEmulator
 
 from .conftest import new_study
 

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from pavilion.runtime.emulators.prolific.driver import EmulatorDriver
-from pavilion.runtime.emulators.prolific.hooks import sign
-from pavilion.runtime.emulators.prolific.server import RunningEmulator
+from pavilion.emulators.prolific.driver import EmulatorDriver
+from pavilion.emulators.prolific.hooks import sign
+from pavilion.emulators.prolific.server import RunningEmulator
 
 from .conftest import Receiver, new_study
 

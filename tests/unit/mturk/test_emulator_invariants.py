@@ -7,9 +7,9 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pavilion.runtime.emulators.mturk.clock import ManualClock
-from pavilion.runtime.emulators.mturk.errors import MTurkError
-from pavilion.runtime.emulators.mturk.state import IN_PROGRESS, MTurkModel
+from pavilion.emulators.mturk.clock import ManualClock
+from pavilion.emulators.mturk.errors import MTurkError
+from pavilion.emulators.mturk.state import IN_PROGRESS, MTurkModel
 
 QUESTION = "<ExternalQuestion><ExternalURL>https://example.org/task</ExternalURL></ExternalQuestion>"
 WORKERS = [f"AW{i}" for i in range(6)]

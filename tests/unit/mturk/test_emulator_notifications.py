@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from pavilion.runtime.emulators.mturk.notifications import Chaos, Dispatcher
-from pavilion.runtime.emulators.mturk.records import Notice
+from pavilion.emulators.mturk.notifications import Chaos, Dispatcher
+from pavilion.emulators.mturk.records import Notice
 
 
 def notices(n: int) -> list[Notice]:
@@ -68,7 +68,7 @@ def test_sns_transport_posts_an_envelope() -> None:
     from werkzeug.serving import make_server
     from werkzeug.wrappers import Request, Response
 
-    from pavilion.runtime.emulators.mturk.notifications import TransportSink
+    from pavilion.emulators.mturk.notifications import TransportSink
 
     got: list[dict[str, object]] = []
 
@@ -100,7 +100,7 @@ def test_a_broken_destination_loses_the_message_and_counts_it() -> None:
 
 
 def test_advancing_needs_a_manual_clock() -> None:
-    from pavilion.runtime.emulators.mturk.emulator import Emulator
+    from pavilion.emulators.mturk.emulator import Emulator
 
     with pytest.raises(ValueError, match="manual clock"):
         Emulator().advance(1)

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from pavilion.runtime.emulators.mturk.clock import ManualClock
-from pavilion.runtime.emulators.mturk.errors import MTurkError
-from pavilion.runtime.emulators.mturk.fees import bonus_fee, reward_fee
-from pavilion.runtime.emulators.mturk.state import MTurkModel
+from pavilion.emulators.mturk.clock import ManualClock
+from pavilion.emulators.mturk.errors import MTurkError
+from pavilion.emulators.mturk.fees import bonus_fee, reward_fee
+from pavilion.emulators.mturk.state import MTurkModel
 
 QUESTION = ('<ExternalQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2006-07-14/'
             'ExternalQuestion.xsd"><ExternalURL>https://example.org/task/1?a=1&amp;b=2</ExternalURL>'

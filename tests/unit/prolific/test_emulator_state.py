@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from pavilion.runtime.emulators.prolific import model as m
-from pavilion.runtime.emulators.prolific.clock import ManualClock
-from pavilion.runtime.emulators.prolific.errors import ApiError
-from pavilion.runtime.emulators.prolific.hooks import sign
-from pavilion.runtime.emulators.prolific.payments import pay_bonus, setup_bonus
-from pavilion.runtime.emulators.prolific.state import EmulatorState
+from pavilion.emulators.prolific import model as m
+from pavilion.emulators.prolific.clock import ManualClock
+from pavilion.emulators.prolific.errors import ApiError
+from pavilion.emulators.prolific.hooks import sign
+from pavilion.emulators.prolific.payments import pay_bonus, setup_bonus
+from pavilion.emulators.prolific.state import EmulatorState
 
 CODES = [
     {"code": "DONE", "code_type": "COMPLETED", "actor": "researcher", "actions": [{"action": "MANUALLY_REVIEW"}]},

@@ -12,11 +12,11 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from pavilion.runtime.emulators.mturk.emulator import Emulator
-from pavilion.runtime.emulators.mturk.errors import MTurkError
-from pavilion.runtime.emulators.mturk.notifications import Chaos
-from pavilion.runtime.emulators.mturk.records import assignment_view
-from pavilion.runtime.emulators.mturk.state import MTurkModel
+from pavilion.emulators.mturk.emulator import Emulator
+from pavilion.emulators.mturk.errors import MTurkError
+from pavilion.emulators.mturk.notifications import Chaos
+from pavilion.emulators.mturk.records import assignment_view
+from pavilion.emulators.mturk.state import MTurkModel
 
 TARGET_PREFIX = "MTurkRequesterServiceV20170117."
 JSON_11 = "application/x-amz-json-1.1"

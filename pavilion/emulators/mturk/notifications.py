@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from pavilion.runtime.emulators.mturk.records import Notice
+from pavilion.emulators.mturk.records import Notice
 
 log = logging.getLogger(__name__)
 

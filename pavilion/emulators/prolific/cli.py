@@ -23,9 +23,9 @@ def register(platforms: argparse._SubParsersAction) -> None:  # type: ignore[typ
 
 
 def run(args: argparse.Namespace) -> int:
-    from pavilion.runtime.emulators.prolific.clock import ManualClock, SystemClock
-    from pavilion.runtime.emulators.prolific.emulator import ProlificEmulator
-    from pavilion.runtime.emulators.prolific.server import serve
+    from pavilion.emulators.prolific.clock import ManualClock, SystemClock
+    from pavilion.emulators.prolific.emulator import ProlificEmulator
+    from pavilion.emulators.prolific.server import serve
 
     if not 0 < args.port < 65536:
         raise InputError(f"--port must be between 1 and 65535, not {args.port}")

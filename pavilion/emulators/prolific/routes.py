@@ -9,10 +9,10 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, request
 
-from pavilion.runtime.emulators.prolific import hooks, payments
-from pavilion.runtime.emulators.prolific import serialize as ser
-from pavilion.runtime.emulators.prolific.emulator import ProlificEmulator
-from pavilion.runtime.emulators.prolific.errors import ApiError
+from pavilion.emulators.prolific import hooks, payments
+from pavilion.emulators.prolific import serialize as ser
+from pavilion.emulators.prolific.emulator import ProlificEmulator
+from pavilion.emulators.prolific.errors import ApiError
 
 Handler = Callable[..., Any]
 

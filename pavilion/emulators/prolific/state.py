@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from pavilion.runtime.emulators.prolific import model as m
-from pavilion.runtime.emulators.prolific.clock import Clock
-from pavilion.runtime.emulators.prolific.errors import ApiError
-from pavilion.runtime.emulators.prolific.validation import validate_new_study
+from pavilion.emulators.prolific import model as m
+from pavilion.emulators.prolific.clock import Clock
+from pavilion.emulators.prolific.errors import ApiError
+from pavilion.emulators.prolific.validation import validate_new_study
 
 _PATCHABLE_AFTER_PUBLISH = frozenset({"total_available_places", "internal_name"})
 

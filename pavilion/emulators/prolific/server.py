@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from pavilion.runtime.emulators.prolific.app import build_app
-from pavilion.runtime.emulators.prolific.emulator import ProlificEmulator
+from pavilion.emulators.prolific.app import build_app
+from pavilion.emulators.prolific.emulator import ProlificEmulator
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from pavilion.runtime.emulators.prolific import payments
-from pavilion.runtime.emulators.prolific import serialize as ser
-from pavilion.runtime.emulators.prolific.clock import ManualClock
-from pavilion.runtime.emulators.prolific.emulator import Fault, ProlificEmulator
-from pavilion.runtime.emulators.prolific.errors import ApiError
+from pavilion.emulators.prolific import payments
+from pavilion.emulators.prolific import serialize as ser
+from pavilion.emulators.prolific.clock import ManualClock
+from pavilion.emulators.prolific.emulator import Fault, ProlificEmulator
+from pavilion.emulators.prolific.errors import ApiError
 
 _SETTINGS = ("processing_s", "approve_lag_s", "bonus_lag_s")
 

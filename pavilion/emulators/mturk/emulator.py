@@ -7,10 +7,10 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from pavilion.runtime.emulators.mturk.clock import Clock, ManualClock, SystemClock
-from pavilion.runtime.emulators.mturk.errors import MTurkError
-from pavilion.runtime.emulators.mturk.notifications import Chaos, Dispatcher, Sink, TransportSink
-from pavilion.runtime.emulators.mturk.state import MTurkModel
+from pavilion.emulators.mturk.clock import Clock, ManualClock, SystemClock
+from pavilion.emulators.mturk.errors import MTurkError
+from pavilion.emulators.mturk.notifications import Chaos, Dispatcher, Sink, TransportSink
+from pavilion.emulators.mturk.state import MTurkModel
 
 T = TypeVar("T")
 FAULT_KINDS = ("ServiceFault", "Throttling", "LostResponse")

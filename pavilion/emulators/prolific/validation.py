@@ -6,8 +6,8 @@ import math
 from typing import Any
 from urllib.parse import urlparse
 
-from pavilion.runtime.emulators.prolific import model as m
-from pavilion.runtime.emulators.prolific.errors import ApiError
+from pavilion.emulators.prolific import model as m
+from pavilion.emulators.prolific.errors import ApiError
 
 _REQUIRED = (
     "name",

@@ -7,8 +7,8 @@ import importlib
 
 # Each module exposes `register(subparsers)` and imports nothing heavy at module level.
 EMULATOR_MODULES: tuple[str, ...] = (
-    "pavilion.runtime.emulators.mturk.cli",
-    "pavilion.runtime.emulators.prolific.cli",
+    "pavilion.emulators.mturk.cli",
+    "pavilion.emulators.prolific.cli",
 )
 
 

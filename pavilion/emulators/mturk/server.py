@@ -11,8 +11,8 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from pavilion.runtime.emulators.mturk.app import make_app
-from pavilion.runtime.emulators.mturk.emulator import Emulator
+from pavilion.emulators.mturk.app import make_app
+from pavilion.emulators.mturk.emulator import Emulator
 
 TICK_S = 1.0
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from pavilion.runtime.emulators.mturk.errors import invalid
+from pavilion.emulators.mturk.errors import invalid
 
 ENTITY_ID = re.compile(r"^[A-Z0-9]{1,64}$")
 WORKER_ID = re.compile(r"^A[A-Z0-9]{1,63}$")

@@ -8,9 +8,9 @@ import hmac
 import secrets
 from typing import Any
 
-from pavilion.runtime.emulators.prolific import model as m
-from pavilion.runtime.emulators.prolific.errors import ApiError
-from pavilion.runtime.emulators.prolific.state import EmulatorState
+from pavilion.emulators.prolific import model as m
+from pavilion.emulators.prolific.errors import ApiError
+from pavilion.emulators.prolific.state import EmulatorState
 
 EVENT_TYPES = ("submission.status.change", "study.status.change", "study.progress.change", "study.has_high_return_rate")
 

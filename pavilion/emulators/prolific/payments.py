@@ -6,9 +6,9 @@ import functools
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from pavilion.runtime.emulators.prolific import model as m
-from pavilion.runtime.emulators.prolific.errors import ApiError
-from pavilion.runtime.emulators.prolific.state import EmulatorState
+from pavilion.emulators.prolific import model as m
+from pavilion.emulators.prolific.errors import ApiError
+from pavilion.emulators.prolific.state import EmulatorState
 
 
 def _cents(value: Decimal) -> int:

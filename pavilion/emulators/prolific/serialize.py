@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pavilion.runtime.emulators.prolific import model as m
-from pavilion.runtime.emulators.prolific.clock import iso
+from pavilion.emulators.prolific import model as m
+from pavilion.emulators.prolific.clock import iso
 
 
 def _when(at: float | None) -> str | None:

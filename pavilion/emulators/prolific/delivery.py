@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import numpy as np
 
-from pavilion.runtime.emulators.prolific import model as m
-from pavilion.runtime.emulators.prolific.clock import iso
-from pavilion.runtime.emulators.prolific.hooks import sign
-from pavilion.runtime.emulators.prolific.state import EmulatorState
+from pavilion.emulators.prolific import model as m
+from pavilion.emulators.prolific.clock import iso
+from pavilion.emulators.prolific.hooks import sign
+from pavilion.emulators.prolific.state import EmulatorState
 
 
 @dataclass

@@ -24,9 +24,9 @@ def register(platforms: argparse._SubParsersAction) -> None:  # type: ignore[typ
 
 
 def run(args: argparse.Namespace) -> int:
-    from pavilion.runtime.emulators.mturk.emulator import Emulator
-    from pavilion.runtime.emulators.mturk.notifications import Chaos
-    from pavilion.runtime.emulators.mturk.server import serve
+    from pavilion.emulators.mturk.emulator import Emulator
+    from pavilion.emulators.mturk.notifications import Chaos
+    from pavilion.emulators.mturk.server import serve
 
     if not 0 < args.port < 65536:
         raise InputError(f"--port must be between 1 and 65535, got {args.port}")

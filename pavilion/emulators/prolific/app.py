@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-from pavilion.runtime.emulators.prolific.emulator import ProlificEmulator
-from pavilion.runtime.emulators.prolific.errors import ApiError, error_body, message_body
-from pavilion.runtime.emulators.prolific.routes import add_routes
+from pavilion.emulators.prolific.emulator import ProlificEmulator
+from pavilion.emulators.prolific.errors import ApiError, error_body, message_body
+from pavilion.emulators.prolific.routes import add_routes
 
 API = "/api/v1"
 
 
 def build_app(emulator: ProlificEmulator) -> Flask:
     """A Flask app serving `emulator` (the API plus the /_emulator control routes)."""
-    from pavilion.runtime.emulators.prolific.control import control_blueprint
+    from pavilion.emulators.prolific.control import control_blueprint
 
     app = Flask("pavilion-prolific-emulator")
     app.url_map.strict_slashes = False

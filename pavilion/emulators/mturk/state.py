@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from pavilion.runtime.emulators.mturk import validate as v
-from pavilion.runtime.emulators.mturk.clock import Clock
-from pavilion.runtime.emulators.mturk.errors import MTurkError, invalid, request_error
-from pavilion.runtime.emulators.mturk.fees import bonus_fee, reward_fee
-from pavilion.runtime.emulators.mturk.records import (
+from pavilion.emulators.mturk import validate as v
+from pavilion.emulators.mturk.clock import Clock
+from pavilion.emulators.mturk.errors import MTurkError, invalid, request_error
+from pavilion.emulators.mturk.fees import bonus_fee, reward_fee
+from pavilion.emulators.mturk.records import (
     HIT,
     Assignment,
     Bonus,

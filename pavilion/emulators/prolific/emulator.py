@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from pavilion.runtime.emulators.prolific.clock import Clock, SystemClock
-from pavilion.runtime.emulators.prolific.delivery import Deliverer
-from pavilion.runtime.emulators.prolific.state import EmulatorState
+from pavilion.emulators.prolific.clock import Clock, SystemClock
+from pavilion.emulators.prolific.delivery import Deliverer
+from pavilion.emulators.prolific.state import EmulatorState
 
 # Emulator defaults, not Prolific's published prices: Prolific computes its own fees and VAT, and the adapter
 # records whatever the set-up call returns.
