@@ -192,7 +192,7 @@ class ProcessedNotification(Base):
     received_at: Mapped[datetime]
 
 
-# The Prolific bonus journal (pavilion.runtime.platforms.prolific_journal), a plain table: the adapter reads and
+# The Prolific bonus journal (pavilion.runtime.platforms.prolific.journal), a plain table: the adapter reads and
 # writes it with Core statements on its own engine, outside the service's sessions. Declared here so that the
 # migrations create it and the schema check covers it; `updated_at` stays Unix seconds, as first shipped.
 prolific_bonus_journal = Table(

@@ -18,8 +18,8 @@ from pavilion.runtime.platforms.base import CrowdPlatform
 # One line per adapter: "name": "module:Class".
 PLATFORMS: dict[str, str] = {
     "local": "pavilion.runtime.platforms.local:LocalPlatform",
-    "mturk": "pavilion.runtime.platforms.mturk:MTurkPlatform",
-    "prolific": "pavilion.runtime.platforms.prolific:ProlificPlatform",
+    "mturk": "pavilion.runtime.platforms.mturk.adapter:MTurkPlatform",
+    "prolific": "pavilion.runtime.platforms.prolific.adapter:ProlificPlatform",
 }
 
 

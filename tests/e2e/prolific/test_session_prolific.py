@@ -21,7 +21,7 @@ from pavilion.runtime import create_app
 from pavilion.runtime.context import get_runtime
 from pavilion.runtime.models import EventLog, Outbox, Payment
 from pavilion.runtime.platforms.base import Identity
-from pavilion.runtime.platforms.prolific_webhooks import expected_signature
+from pavilion.runtime.platforms.prolific.webhooks import expected_signature
 from pavilion.runtime.projects import parse_project
 
 from .conftest import Front, ServerClock, runtime_config

@@ -20,7 +20,7 @@ from pavilion.runtime.db import Database, make_engine
 from pavilion.runtime.models import Assignment, EventLog, Payment, Worker
 from pavilion.runtime.notify import MemoryNotifier
 from pavilion.runtime.platforms.base import Identity, PlatformAssignment
-from pavilion.runtime.platforms.mturk_consumer import poll_once
+from pavilion.runtime.platforms.mturk.consumer import poll_once
 from pavilion.runtime.projects import parse_project
 from pavilion.runtime.service import PolicyService
 

@@ -20,8 +20,8 @@ from pavilion.runtime.platforms.base import (
     PlatformProject,
     Preview,
 )
-from pavilion.runtime.platforms.mturk import MTurkPlatform
-from pavilion.runtime.platforms.mturk_notifications import drain_queue
+from pavilion.runtime.platforms.mturk.adapter import MTurkPlatform
+from pavilion.runtime.platforms.mturk.notifications import drain_queue
 
 pytestmark = pytest.mark.timeout(60)
 

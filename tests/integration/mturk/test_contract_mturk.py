@@ -15,8 +15,8 @@ from pavilion.emulators.mturk.clock import ManualClock
 from pavilion.emulators.mturk.emulator import Emulator
 from pavilion.emulators.mturk.server import RunningEmulator, running_emulator
 from pavilion.runtime.platforms.base import PlatformProject, SubmitForm
-from pavilion.runtime.platforms.mturk import MTurkPlatform
-from pavilion.runtime.platforms.mturk_consumer import poll_once
+from pavilion.runtime.platforms.mturk.adapter import MTurkPlatform
+from pavilion.runtime.platforms.mturk.consumer import poll_once
 from pavilion.runtime.service import PolicyService
 
 from ..platforms.contract import Harness, How, PlatformContract

@@ -128,7 +128,7 @@ def test_restart_mid_session_loses_no_worker_and_pays_nobody_twice(tmp_path: Pat
         s.clock.advance(30)
         s.submit("AW1")
         s.emu.emulator.dispatcher.flush()
-        from pavilion.runtime.platforms.mturk_consumer import poll_once
+        from pavilion.runtime.platforms.mturk.consumer import poll_once
 
         poll_once(s.service)
         with s.db.session_scope() as db:

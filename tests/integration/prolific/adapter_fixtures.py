@@ -8,7 +8,7 @@ from typing import Any
 from pavilion.emulators.prolific.clock import ManualClock
 from pavilion.emulators.prolific.server import RunningEmulator
 from pavilion.runtime.platforms.base import PlatformAssignment, PlatformProject
-from pavilion.runtime.platforms.prolific import ProlificPlatform
+from pavilion.runtime.platforms.prolific.adapter import ProlificPlatform
 
 from .conftest import TOKEN
 

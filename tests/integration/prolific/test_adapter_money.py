@@ -13,7 +13,7 @@ from pavilion.emulators.prolific.server import RunningEmulator
 from pavilion.runtime import migrate
 from pavilion.runtime.db import make_engine
 from pavilion.runtime.platforms.base import PaymentOrder, PlatformError
-from pavilion.runtime.platforms.prolific import ProlificPlatform
+from pavilion.runtime.platforms.prolific.adapter import ProlificPlatform
 
 from .adapter_fixtures import Project, assignment, make_adapter, make_project
 

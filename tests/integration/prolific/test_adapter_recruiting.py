@@ -10,7 +10,7 @@ from pavilion.emulators.prolific.clock import ManualClock
 from pavilion.emulators.prolific.driver import EmulatorDriver
 from pavilion.emulators.prolific.server import RunningEmulator
 from pavilion.runtime.platforms.base import IdentityError, Preview
-from pavilion.runtime.platforms.prolific import ProlificPlatform
+from pavilion.runtime.platforms.prolific.adapter import ProlificPlatform
 
 from .adapter_fixtures import Project, assignment, make_adapter, make_project
 
@@ -131,7 +131,7 @@ def test_stop_pauses_completes_stops_and_approves_in_bulk(
 
 
 def test_prolific_errors_surface_their_detail(adapter: ProlificPlatform, project: Project) -> None:
-    from pavilion.runtime.platforms.prolific_client import ProlificError
+    from pavilion.runtime.platforms.prolific.client import ProlificError
 
     with pytest.raises(ProlificError, match="cannot be decreased") as exc:
         adapter.client.call("PATCH", f"studies/{project.view.state['study_id']}/", {"total_available_places": 1})

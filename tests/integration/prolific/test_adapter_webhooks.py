@@ -11,8 +11,8 @@ import pytest
 from pavilion.emulators.prolific.clock import ManualClock
 from pavilion.emulators.prolific.driver import EmulatorDriver
 from pavilion.emulators.prolific.server import RunningEmulator
-from pavilion.runtime.platforms.prolific import ProlificPlatform
-from pavilion.runtime.platforms.prolific_webhooks import WebhookRejected
+from pavilion.runtime.platforms.prolific.adapter import ProlificPlatform
+from pavilion.runtime.platforms.prolific.webhooks import WebhookRejected
 
 from .adapter_fixtures import Project, make_adapter, make_project
 from .conftest import Receiver

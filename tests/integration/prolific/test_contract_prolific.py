@@ -13,7 +13,7 @@ from pavilion.emulators.prolific.driver import EmulatorDriver
 from pavilion.emulators.prolific.emulator import ProlificEmulator
 from pavilion.emulators.prolific.server import RunningEmulator, running_emulator
 from pavilion.runtime.platforms.base import PlatformProject, SubmitForm
-from pavilion.runtime.platforms.prolific import ProlificPlatform
+from pavilion.runtime.platforms.prolific.adapter import ProlificPlatform
 from pavilion.runtime.service import PolicyService
 from tests.integration.platforms.contract import Harness, How, PlatformContract
 

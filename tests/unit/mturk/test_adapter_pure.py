@@ -6,10 +6,10 @@ import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from pavilion.runtime.platforms.mturk_hits import chunks, external_question, request_token
-from pavilion.runtime.platforms.mturk_notifications import parse_document
-from pavilion.runtime.platforms.mturk_payments import fee
-from pavilion.runtime.platforms.mturk_reconcile import Found, Present, departures
+from pavilion.runtime.platforms.mturk.hits import chunks, external_question, request_token
+from pavilion.runtime.platforms.mturk.notifications import parse_document
+from pavilion.runtime.platforms.mturk.payments import fee
+from pavilion.runtime.platforms.mturk.reconcile import Found, Present, departures
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -79,7 +79,7 @@ def test_serve_flags_become_app_config() -> None:
     import pytest
 
     from pavilion.errors import InputError
-    from pavilion.runtime.platforms.mturk import MTurkPlatform
+    from pavilion.runtime.platforms.mturk.adapter import MTurkPlatform
 
     parser = argparse.ArgumentParser()
     MTurkPlatform.add_serve_arguments(parser)

@@ -8,16 +8,16 @@ import httpx
 import pytest
 
 from pavilion.runtime.platforms.base import PlatformAssignment, PlatformError, PlatformProject
-from pavilion.runtime.platforms.prolific import ProlificPlatform
-from pavilion.runtime.platforms.prolific_client import error_detail
-from pavilion.runtime.platforms.prolific_reconcile import reconcile
-from pavilion.runtime.platforms.prolific_study import (
+from pavilion.runtime.platforms.prolific.adapter import ProlificPlatform
+from pavilion.runtime.platforms.prolific.client import error_detail
+from pavilion.runtime.platforms.prolific.reconcile import reconcile
+from pavilion.runtime.platforms.prolific.study import (
     draft,
     generous_maximum_minutes,
     least_maximum_minutes,
     reward_pence,
 )
-from pavilion.runtime.platforms.prolific_webhooks import (
+from pavilion.runtime.platforms.prolific.webhooks import (
     Freshness,
     WebhookRejected,
     event_time,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from pavilion.runtime.platforms.prolific_client import ProlificClient, ProlificError
+from pavilion.runtime.platforms.prolific.client import ProlificClient, ProlificError
 
 
 def client_with(answers: list[httpx.Response | Exception], sleeps: list[float], **kwargs: float) -> ProlificClient:

@@ -9,8 +9,6 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from pavilion.runtime.platforms import prolific_payments as payments
-from pavilion.runtime.platforms import prolific_study as studies
 from pavilion.runtime.platforms.base import (
     Departure,
     Identity,
@@ -22,11 +20,13 @@ from pavilion.runtime.platforms.base import (
     Preview,
     SubmitForm,
 )
-from pavilion.runtime.platforms.prolific_client import DEFAULT_API_URL, ProlificClient, ProlificError
-from pavilion.runtime.platforms.prolific_hooks import HookSetup
-from pavilion.runtime.platforms.prolific_journal import BonusJournal
-from pavilion.runtime.platforms.prolific_reconcile import HOW, departure, reconcile
-from pavilion.runtime.platforms.prolific_webhooks import (
+from pavilion.runtime.platforms.prolific import payments
+from pavilion.runtime.platforms.prolific import study as studies
+from pavilion.runtime.platforms.prolific.client import DEFAULT_API_URL, ProlificClient, ProlificError
+from pavilion.runtime.platforms.prolific.hooks import HookSetup
+from pavilion.runtime.platforms.prolific.journal import BonusJournal
+from pavilion.runtime.platforms.prolific.reconcile import HOW, departure, reconcile
+from pavilion.runtime.platforms.prolific.webhooks import (
     EVENT_ID,
     EVENT_TIME,
     Freshness,
@@ -115,8 +115,8 @@ class ProlificPlatform:
 
     @classmethod
     def init_app(cls, app: Any, *args: Any) -> None:
-        """Add the webhook route to a runtime app (see prolific_routes)."""
-        from pavilion.runtime.platforms.prolific_routes import init_app
+        """Add the webhook route to a runtime app (see routes.py)."""
+        from pavilion.runtime.platforms.prolific.routes import init_app
 
         init_app(app, *args)
 

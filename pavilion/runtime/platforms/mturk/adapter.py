@@ -13,8 +13,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pavilion.errors import InputError
-from pavilion.runtime.platforms import mturk_hits as hits
-from pavilion.runtime.platforms import mturk_payments as payments
 from pavilion.runtime.platforms.base import (
     Departure,
     Identity,
@@ -26,7 +24,8 @@ from pavilion.runtime.platforms.base import (
     Preview,
     SubmitForm,
 )
-from pavilion.runtime.platforms.mturk_client import (
+from pavilion.runtime.platforms.mturk import hits, payments
+from pavilion.runtime.platforms.mturk.client import (
     SUBMIT_HOSTS,
     endpoint_url,
     error_message,
@@ -34,8 +33,8 @@ from pavilion.runtime.platforms.mturk_client import (
     make_client,
     turk_code,
 )
-from pavilion.runtime.platforms.mturk_notifications import subscribe
-from pavilion.runtime.platforms.mturk_reconcile import Present, reconcile
+from pavilion.runtime.platforms.mturk.notifications import subscribe
+from pavilion.runtime.platforms.mturk.reconcile import Present, reconcile
 
 PREVIEW_ASSIGNMENT = "ASSIGNMENT_ID_NOT_AVAILABLE"
 ENTITY_ID = re.compile(r"^[A-Z0-9]{1,64}$")
@@ -135,7 +134,7 @@ class MTurkPlatform:
     def init_app(cls, app: Any, *_: Any) -> None:
         """Poll the MTurk notification queues in the runtime's background loop (when a queue is configured)."""
         from pavilion.runtime.context import get_runtime
-        from pavilion.runtime.platforms.mturk_consumer import poll_once
+        from pavilion.runtime.platforms.mturk.consumer import poll_once
 
         runtime = get_runtime(app)
         if any(job.name == "mturk-notifications" for job in runtime.periodic):

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, request
 
 from pavilion.runtime.platforms.base import PlatformError
-from pavilion.runtime.platforms.prolific_webhooks import WebhookRejected
+from pavilion.runtime.platforms.prolific.webhooks import WebhookRejected
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +17,7 @@ def blueprint() -> Blueprint:
     """Signed deliveries only; a departure reaches the service de-duplicated on the event id."""
     from pavilion.runtime.context import get_runtime
     from pavilion.runtime.errors import NotFound
-    from pavilion.runtime.platforms.prolific import ProlificPlatform
+    from pavilion.runtime.platforms.prolific.adapter import ProlificPlatform
 
     bp = Blueprint("prolific_webhooks", __name__)
 

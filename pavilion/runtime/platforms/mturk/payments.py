@@ -6,7 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pavilion.runtime.platforms.base import PaymentOrder, PlatformError
-from pavilion.runtime.platforms.mturk_client import error_message, turk_code
+from pavilion.runtime.platforms.mturk.client import error_message, turk_code
 
 CENT = Decimal("0.01")
 FEE_RATE = Decimal("0.20")  # our HITs never hold 10+ assignments, so the +20% large-HIT surcharge never applies

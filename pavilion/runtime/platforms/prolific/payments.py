@@ -6,8 +6,8 @@ import threading
 from decimal import Decimal
 
 from pavilion.runtime.platforms.base import PaymentOrder, PlatformError
-from pavilion.runtime.platforms.prolific_client import ProlificClient, ProlificError
-from pavilion.runtime.platforms.prolific_journal import BonusJournal, Entry
+from pavilion.runtime.platforms.prolific.client import ProlificClient, ProlificError
+from pavilion.runtime.platforms.prolific.journal import BonusJournal, Entry
 
 # Prolific: "We do not support concurrent requests" on bonuses, so one bonus call at a time per process.
 _bonus_calls = threading.Lock()

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pavilion.runtime.platforms.mturk_client import error_message, turk_code
+from pavilion.runtime.platforms.mturk.client import error_message, turk_code
 
 # A HIT created with fewer than 10 assignments can never reach 10, and 10+ doubles the fee (40% instead of 20%).
 MAX_PER_HIT = 9

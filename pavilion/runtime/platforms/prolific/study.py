@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pavilion.runtime.platforms.base import PlatformError, PlatformProject
-from pavilion.runtime.platforms.prolific_client import ProlificClient, ProlificError
+from pavilion.runtime.platforms.prolific.client import ProlificClient, ProlificError
 
 URL_PARAMETERS = "PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}"
 MAX_MINUTES = 24 * 60 - 1  # Prolific's maximum allowed time is always under 24 hours

@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from pavilion.runtime.models import Assignment, Project, Worker
 from pavilion.runtime.platforms.base import Departure
-from pavilion.runtime.platforms.mturk_client import make_sqs_client, turk_code
-from pavilion.runtime.platforms.mturk_notifications import PlatformEvent, drain_queue
+from pavilion.runtime.platforms.mturk.client import make_sqs_client, turk_code
+from pavilion.runtime.platforms.mturk.notifications import PlatformEvent, drain_queue
 
 log = logging.getLogger(__name__)
 LIVE = ("live", "expired", "stopped")

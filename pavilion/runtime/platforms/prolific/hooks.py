@@ -6,7 +6,7 @@ import threading
 from collections.abc import Sequence
 
 from pavilion.runtime.platforms.base import PlatformError
-from pavilion.runtime.platforms.prolific_client import ProlificClient
+from pavilion.runtime.platforms.prolific.client import ProlificClient
 
 
 class HookSetup:

@@ -1,0 +1,1 @@
+"""The Amazon Mechanical Turk adapter (`adapter.MTurkPlatform`) and its parts, one role per module."""

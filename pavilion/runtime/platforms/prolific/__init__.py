@@ -1,0 +1,1 @@
+"""The Prolific adapter (`adapter.ProlificPlatform`) and its parts, one role per module."""
