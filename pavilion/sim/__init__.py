@@ -4,6 +4,7 @@
 from pavilion.sim import load_scenario, simulate
 scenario = load_scenario(None, overrides={"policy.max_waiting": 2})   # None: the embedded default
 simulate(scenario, seed=1).metrics["availability"]
+metrics_from_events(simulate(scenario, seed=1, event_log=True).event_log, scenario)   # the same numbers
 ```
 """
 
@@ -11,6 +12,7 @@ from pavilion.sim.defaults import DEFAULT_SCENARIO_TOML
 from pavilion.sim.distributions import Distribution
 from pavilion.sim.eventlog import EVENT_KINDS, EVENT_LOG_COLUMNS, TIMELINE_COLUMNS
 from pavilion.sim.metrics import METRICS
+from pavilion.sim.replay import metrics_from_events
 from pavilion.sim.run import RunResult, simulate
 from pavilion.sim.scenario import (
     Arrivals,
@@ -41,6 +43,7 @@ __all__ = [
     "Scenario",
     "Workload",
     "load_scenario",
+    "metrics_from_events",
     "scenario_to_toml",
     "simulate",
 ]

@@ -4,17 +4,19 @@ Events are SimPy events with plain callbacks (no process per worker), scheduled 
 queue; a timer that no longer applies (a promoted worker's patience, say) is ignored when it fires.
 
 Instants the design leaves open, fixed here:
-- A returned, abandoned or rejected worker's slot re-opens at once, as DESIGN.md section 3 says: for an
-  abandonment that is the instant the worker vanishes, not the later instant the policy is told. A submitted
-  slot is consumed (the policy hires again).
+- A returned or rejected worker's slot re-opens at once; an abandoned one when the worker vanishes (`at_once`) or
+  at the assignment's deadline (`at_deadline`), whether or not the policy has seen the abandonment by then. A
+  submitted slot is consumed (the policy hires again).
 - Until detected (`abandon_detection_s` after vanishing), an abandoning worker (a ghost) holds its queue place:
-  it counts in the queue lengths and may even be promoted; it never submits or leaves again. Meanwhile the
+  it counts in the queue lengths and may even be promoted; it never submits or leaves again. Meanwhile a
   re-opened slot may bring a newcomer who finds the queues full of ghosts: that is where `job_full` rejects come
-  from in this model.
+  from in this model. A ghost still undetected at its deadline is timed out then (logged `abandoned`, detail
+  `timeout`), like anyone else still present.
 - `Hire(n)` opens n slots after one `hire_delay_s` draw. Pooled arrivals that find no open slot are lost and not
   counted: `arrivals` counts workers who took a slot (and so were seen by the policy, joined or rejected).
-- `StopAll` ends the run at that instant (the model itself never requests a stop, so runs end at horizon_s).
-- A worker who submits is paid the reward plus waiting and active wages for the time spent in each queue.
+- At horizon_s the job is stopped (`StopRequested`); on `StopAll` every present worker who has not vanished
+  submits at that instant (detail `stop`) and the run ends. Ghosts are left as they are (nobody is paid for them).
+- Same-instant order: a timer's policy step runs whole (its own row, then its actions in order) before the next.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from pavilion.core import (
     Promote,
     Reject,
     StopAll,
+    StopRequested,
     WorkerJoined,
     WorkerLeft,
     get_policy,
@@ -52,13 +55,15 @@ class _Stopped(Exception):
 class Worker:
     """A worker holding a place in a queue (ghosts included)."""
 
-    __slots__ = ("joined_at", "promoted_at", "queue", "vanished")
+    __slots__ = ("gone", "joined_at", "promoted_at", "queue", "vanished", "wid")
 
-    def __init__(self, joined_at: float, queue: str) -> None:
+    def __init__(self, wid: str, joined_at: float, queue: str) -> None:
+        self.wid = wid
         self.joined_at = joined_at
         self.promoted_at = joined_at if queue == "active" else math.nan
         self.queue = queue
         self.vanished = False
+        self.gone = False  # the policy has seen them leave
 
 
 class Simulation:
@@ -72,23 +77,29 @@ class Simulation:
         self.policy = get_policy(scenario.policy.name)
         self.state = self.policy.initial_state(scenario.policy.config)
         self.pooled = w.arrivals.mode == "pooled"
-        self.arrival_gaps = draws.exponentials(3600.0 / w.arrivals.rate_per_hour, rng)
+        if self.pooled:
+            assert w.arrivals.rate_per_hour is not None
+            self.arrival_gaps = draws.exponentials(3600.0 / w.arrivals.rate_per_hour, rng)
+        else:
+            assert w.arrivals.time_to_fill_s is not None
+            self.arrival_gaps = draws.durations(w.arrivals.time_to_fill_s, rng)
         self.patience = draws.durations(w.waiting_patience_s, rng)
         self.duration = draws.durations(w.active_duration_s, rng)
         self.detection = draws.durations(w.abandon_detection_s, rng)
         self.hire_delay = draws.durations(w.hire_delay_s, rng)
         self.waiting_exit = draws.exits(w.waiting_exit, rng)
         self.active_exit = draws.exits(w.active_exit, rng)
+        self.limit_s = w.assignment_duration_s
+        self.reopen_at_deadline = w.abandoned_slot_reopens == "at_deadline"
         self.open_slots = 0
         self.slot_epoch = 0  # bumped when recruitment is withdrawn: older per-slot timers are void
         self.arrival_pending = False
         self.workers: dict[str, Worker] = {}
         self.next_id = 0
         self.events = 0
-        self.started = False
         cfg = scenario.policy
         pay = PayRates(p.reward, p.waiting_wage_per_hour, p.active_wage_per_hour, p.platform_fee)
-        self.metrics = MetricsRecorder(scenario.run.warmup_s, cfg.min_active, cfg.max_active, pay)
+        self.metrics = MetricsRecorder(scenario.run.warmup_s, cfg.min_active, cfg.max_active, pay, horizon_s)
         self.log: list[Row] | None = [] if event_log else None
         self.timeline: list[tuple[float, int, int]] | None = [(0.0, 0, 0)] if (timeline or event_log) else None
 
@@ -106,29 +117,24 @@ class Simulation:
         self.env.schedule(ev, NORMAL, delay)
 
     def run(self) -> float:
-        """Launch the job and run to the horizon (or a StopAll); return the end time."""
+        """Launch the job, run to the horizon and stop it there (or end at a StopAll); return the end time."""
         try:
             self._apply(0.0, self._step(JobLaunched(at=0.0)))
             self.env.run(until=self.horizon_s)
+            self._apply(self.horizon_s, self._step(StopRequested(at=self.horizon_s)))
         except _Stopped:
             return float(self.env.now)
         return self.horizon_s
 
     # -- the policy -------------------------------------------------------------------------------------------
-    def _step(self, event: JobLaunched | WorkerJoined | WorkerLeft) -> list[Action]:
+    def _step(self, event: JobLaunched | WorkerJoined | WorkerLeft | StopRequested) -> list[Action]:
         self.state, actions = self.policy.step(self.state, event)
-        state = self.state
-        now = event.at
-        self.metrics.queues(now, len(state.active), len(state.waiting))
-        if state.started and not self.started:
-            self.started = True
-            self.metrics.started(now)
-        if self.timeline is not None:
-            last = self.timeline[-1]
+        if self.timeline is not None and event.at < self.horizon_s:  # the stop's submissions end the run
+            state, last = self.state, self.timeline[-1]
             if last[1] != len(state.waiting) or last[2] != len(state.active):
-                self.timeline.append((now, len(state.waiting), len(state.active)))
-        if isinstance(event, JobLaunched) and self.log is not None:
-            self.log.append((now, "", "launched", "", ""))
+                self.timeline.append((event.at, len(state.waiting), len(state.active)))
+        if type(event) is JobLaunched and self.log is not None:
+            self.log.append((event.at, "", "launched", "", ""))
         return actions
 
     def _apply(self, now: float, actions: list[Action]) -> None:
@@ -140,15 +146,22 @@ class Simulation:
             elif type(action) is Reject:
                 self._rejected(now, action.worker_id, action.reason)
             elif type(action) is StopAll:
-                if self.log is not None:
-                    self.log.append((now, "", "stop", "", ""))
-                raise _Stopped
+                self._stop_all(now)
             elif type(action) is ExpireRecruitment:
                 self._withdraw(now)
 
+    def _stop_all(self, now: float) -> None:
+        """Every present worker who has not vanished submits now (and is paid); then the run ends."""
+        if self.log is not None:
+            self.log.append((now, "", "stop", "", ""))
+        for wid, worker in list(self.workers.items()):
+            if not worker.vanished:
+                self._left(now, wid, "submitted", "stop")
+        raise _Stopped
+
     # -- slots and arrivals -----------------------------------------------------------------------------------
     def _hire(self, now: float, count: int) -> None:
-        self.metrics.count(now, "hires", count)
+        self.metrics.hired(now, count)
         if self.log is not None:
             self.log.append((now, "", "hire", "", str(count)))
         delay = next(self.hire_delay)
@@ -199,33 +212,34 @@ class Simulation:
         now = float(self.env.now)
         self.next_id += 1
         wid = f"w{self.next_id}"
-        self.metrics.count(now, "arrivals")
         actions = self._step(WorkerJoined(wid, now))
         queue = self.state.queue_of(wid)
         if queue is not None:
             promoted = any(type(a) is Promote and a.worker_id == wid for a in actions)
-            worker = Worker(now, "waiting" if promoted else queue)
+            worker = Worker(wid, now, "waiting" if promoted else queue)
             self.workers[wid] = worker
             if worker.queue == "active":
                 self._after(next(self.duration), self._on_active_done, wid)
             else:
                 self._after(next(self.patience), self._on_patience_over, wid)
+            self._after(self.limit_s, self._on_deadline, worker)
             queue = worker.queue
+        self.metrics.joined(now, wid, queue or "")
         if self.log is not None:
             self.log.append((now, wid, "joined", queue or "", ""))
         self._apply(now, actions)
 
     def _rejected(self, now: float, wid: str, reason: str) -> None:
-        self.metrics.count(now, "rejected")
+        self.metrics.rejected(now)
         if self.log is not None:
             self.log.append((now, wid, "rejected", "", reason))
         self._open(1)
 
     def _promoted(self, now: float, wid: str) -> None:
         worker = self.workers[wid]
-        self.metrics.waited(now, now - worker.joined_at)
         worker.queue = "active"
         worker.promoted_at = now
+        self.metrics.promoted(now, wid)
         if self.log is not None:
             self.log.append((now, wid, "promoted", "active", ""))
         if not worker.vanished:
@@ -246,7 +260,8 @@ class Simulation:
     def _depart(self, wid: str, worker: Worker, how: DepartureKind) -> None:
         if how == "abandoned":
             worker.vanished = True
-            self._open(1)
+            if not self.reopen_at_deadline:
+                self._open(1)
             delay = next(self.detection)
             if delay > 0:
                 self._after(delay, self._on_detected, wid)
@@ -255,25 +270,31 @@ class Simulation:
 
     def _on_detected(self, ev: Event) -> None:
         self.events += 1
-        self._left(float(self.env.now), ev._value, "abandoned")
+        if ev._value in self.workers:  # not timed out first
+            self._left(float(self.env.now), ev._value, "abandoned")
 
-    def _left(self, now: float, wid: str, how: DepartureKind) -> None:
-        """The policy sees the departure; pay a submitter, re-open a returned slot (an abandoned one already is)."""
+    def _on_deadline(self, ev: Event) -> None:
+        """The assignment's time limit: a worker still present is timed out; a vanished one's slot may re-open."""
+        self.events += 1
+        worker: Worker = ev._value
+        if worker.gone:
+            if worker.vanished and self.reopen_at_deadline:
+                self._open(1)
+            return
+        # Timed out: the slot re-opens now, unless it already did when the ghost vanished (at_once).
+        reopen = not worker.vanished or self.reopen_at_deadline
+        self._left(float(self.env.now), worker.wid, "abandoned", "timeout", reopen)
+
+    def _left(self, now: float, wid: str, how: DepartureKind, detail: str = "", reopen: bool = False) -> None:
+        """The policy sees the departure; a returned slot re-opens (an abandoned one as the slot rules say)."""
         worker = self.workers.pop(wid)
-        active_before = len(self.state.active)
+        worker.gone = True
         actions = self._step(WorkerLeft(wid, now, how))
-        self.metrics.count(now, how)
-        if worker.queue == "waiting":
-            self.metrics.waited(now, now - worker.joined_at)
-        else:
-            self.metrics.active_departure(now, active_before)
-        if how == "submitted":
-            promoted_at = worker.promoted_at if worker.queue == "active" else now
-            self.metrics.paid(now, promoted_at - worker.joined_at, now - promoted_at)
-        elif how == "returned":
+        self.metrics.left(now, wid, how)
+        if how == "returned" or reopen:
             self._open(1)
         if self.log is not None:
-            self.log.append((now, wid, how, worker.queue, ""))
+            self.log.append((now, wid, how, worker.queue, detail))
         self._apply(now, actions)
 
 
@@ -284,4 +305,3 @@ def simulate_once(scenario: Scenario, rng: np.random.Generator, horizon_s: float
     sim = Simulation(scenario, rng, horizon_s, event_log, timeline)
     end = sim.run()
     return sim.metrics.finish(end), sim.log, sim.timeline, sim.events
-

@@ -7,14 +7,20 @@ runtime mirrors these names rather than importing them, since it never imports `
 |---|---|---|
 | time_s | float | seconds since launch |
 | worker | str | worker id (`w1`, `w2`, ... in the simulator); '' for job-level rows |
-| event | str | launched, hire, joined, rejected, promoted, submitted, returned, abandoned, stop, expire |
+| event | str | launched, hire, joined, rejected, promoted, ready, submitted, returned, abandoned, stop, expire |
 | queue | str | 'waiting' or 'active' (the queue joined, promoted to, or left); '' otherwise |
-| detail | str | hire: the number of slots; rejected: the reason (job_full, stopped); else '' |
+| detail | str | hire: the number of slots; rejected: the reason (job_full, stopped); departures: the source |
+
+Departures' sources in the simulator: `timeout` (the assignment's time limit), `stop` (submitted when the job
+stopped at the horizon), '' otherwise; live logs name theirs (socket, presence, notification, reconcile, timeout,
+stop). `ready` (the page acknowledging `promoted`) appears in live logs only.
 
 Rows come in the order the policy saw things: first the event's own row (launched, joined, or the departure
 with the queue the worker left), then one row per action the policy returned, in its order (hire, promoted,
 rejected, stop, expire). A joiner promoted in the same step is logged `joined` in 'waiting' then `promoted`; a
-rejected joiner is logged `joined` with queue '' then `rejected`. An abandonment is logged when it is detected.
+rejected joiner is logged `joined` with queue '' then `rejected`. An abandonment is logged when it is detected
+(or when the assignment times out, if that comes first). The log carries everything the metrics need:
+`pavilion.sim.metrics_from_events` recomputes every metric from it.
 """
 
 from __future__ import annotations
@@ -22,8 +28,8 @@ from __future__ import annotations
 import pandas as pd
 
 EVENT_LOG_COLUMNS: tuple[str, ...] = ("time_s", "worker", "event", "queue", "detail")
-EVENT_KINDS: tuple[str, ...] = ("launched", "hire", "joined", "rejected", "promoted", "submitted", "returned",
-                                "abandoned", "stop", "expire")
+EVENT_KINDS: tuple[str, ...] = ("launched", "hire", "joined", "rejected", "promoted", "ready", "submitted",
+                                "returned", "abandoned", "stop", "expire")
 TIMELINE_COLUMNS: tuple[str, ...] = ("time_s", "waiting", "active")
 
 Row = tuple[float, str, str, str, str]

@@ -1,4 +1,9 @@
-"""The metrics of DESIGN.md section 5, accumulated in constant memory while a run goes (after warmup_s)."""
+"""The metrics of DESIGN.md section 5, defined once over the event stream (section 9) and kept in constant memory.
+
+The simulator feeds `MetricsRecorder` each event-log row as it happens (without storing the log) and
+`metrics_from_events` feeds it the rows of a stored log, simulated or live: one definition, so the two agree
+exactly on the same run. Nothing here looks at the policy's state or the workload model.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ METRICS: tuple[str, ...] = (
     "cost_usd",
     "cost_per_available_hour",
 )
+COUNTS = ("arrivals", "rejected", "hires", "submitted", "returned", "abandoned")
 
 
 @dataclass(frozen=True)
@@ -39,15 +45,20 @@ class PayRates:
 
 
 class MetricsRecorder:
-    """Time integrals of both queues, counts, waits, replacement latencies and payments; NaN when empty.
+    """Queue lengths, counts, waits, replacement latencies and payments from the event stream; NaN when empty.
 
-    Time-weighted metrics cover [warmup_s, end). Counts, waits and payments count what happens at or after
-    warmup_s; a wait or a payment is counted whole at the instant it ends. `time_to_start_s` is measured from
-    launch whatever the warmup. Replacements still pending when the run ends are not counted (censored).
+    Queue lengths follow the rows: `joined` into a queue, `promoted`, a departure from the queue the worker is in
+    (ghosts count until their departure row). Time-weighted metrics cover [warmup_s, end_s). Counts, waits and
+    payments count what happens at or after warmup_s; a wait or a payment is counted whole at the instant it ends.
+    `time_to_start_s` (from launch whatever the warmup) is when the active queue first holds min_active workers,
+    the start of both policies. Replacements still pending at the end are censored (not counted). A departure or
+    promotion of a worker not present, or a join of one present, is ignored (the policy ignores them too).
     """
 
-    def __init__(self, warmup_s: float, min_active: int, max_active: int, pay: PayRates) -> None:
+    def __init__(self, warmup_s: float, min_active: int, max_active: int, pay: PayRates,
+                 end_s: float = math.inf) -> None:
         self.warmup_s = warmup_s
+        self.end_s = end_s
         self.min_active = min_active
         self.max_active = max_active
         self.pay = pay
@@ -59,27 +70,85 @@ class MetricsRecorder:
         self.available_s = 0.0
         self.full_s = 0.0
         self.started_at = math.nan
-        self.counts = dict.fromkeys(("arrivals", "rejected", "hires", "submitted", "returned", "abandoned"), 0)
+        self.counts = dict.fromkeys(COUNTS, 0)
         self.wait_sum = 0.0
         self.wait_n = 0
         self.payments = 0.0
+        # Present workers: id -> [joined at, promoted at (NaN while waiting)].
+        self.present: dict[str, list[float]] = {}
         # Pending replacements: (seen at, active size to get back to), oldest first.
         self.pending: list[tuple[float, int]] = []
         self.latency_sum = 0.0
         self.latencies = LogHistogram()
 
-    def queues(self, now: float, active: int, waiting: int) -> None:
-        """The queue lengths from `now` on (called after every policy step)."""
-        if active != self.active or waiting != self.waiting:
-            self._flush(now)
-            self.active, self.waiting = active, waiting
-            if self.pending and active > 0:
+    # -- the rows ---------------------------------------------------------------------------------------------
+    def hired(self, now: float, count: int) -> None:
+        if now >= self.warmup_s:
+            self.counts["hires"] += count
+
+    def joined(self, now: float, worker: str, queue: str) -> None:
+        """A worker took a slot; `queue` is where the policy put them ('' when rejected)."""
+        if worker in self.present:
+            return  # a repeated join the policy ignored
+        if now >= self.warmup_s:
+            self.counts["arrivals"] += 1
+        if queue == "waiting":
+            self.present[worker] = [now, math.nan]
+            self._lengths(now, self.active, self.waiting + 1)
+        elif queue == "active":
+            self.present[worker] = [now, now]
+            self._lengths(now, self.active + 1, self.waiting)
+
+    def rejected(self, now: float) -> None:
+        if now >= self.warmup_s:
+            self.counts["rejected"] += 1
+
+    def promoted(self, now: float, worker: str) -> None:
+        record = self.present.get(worker)
+        if record is None or record[1] == record[1]:  # unknown, or already active (promoted_at is not NaN)
+            return
+        record[1] = now
+        self._waited(now, now - record[0])
+        self._lengths(now, self.active + 1, self.waiting - 1)
+
+    def left(self, now: float, worker: str, how: str) -> None:
+        """A departure the policy saw: how is submitted, returned or abandoned."""
+        record = self.present.pop(worker, None)
+        if record is None:
+            return
+        joined_at, promoted_at = record
+        counted = now >= self.warmup_s
+        if counted:
+            self.counts[how] += 1
+        if promoted_at != promoted_at:  # NaN: left the waiting queue
+            self._waited(now, now - joined_at)
+            self._lengths(now, self.active, self.waiting - 1)
+            promoted_at = now
+        else:
+            size_before = self.active
+            self._lengths(now, size_before - 1, self.waiting)
+            self.pending.append((now, size_before))
+        if how == "submitted" and counted:
+            p = self.pay
+            self.payments += p.reward + (p.waiting_wage_per_hour * (promoted_at - joined_at)
+                                         + p.active_wage_per_hour * (now - promoted_at)) / 3600
+
+    # -- accumulation -----------------------------------------------------------------------------------------
+    def _lengths(self, now: float, active: int, waiting: int) -> None:
+        self._flush(now)
+        grew = active > self.active
+        self.active, self.waiting = active, waiting
+        if grew:
+            if active >= self.min_active and self.started_at != self.started_at:
+                self.started_at = now
+            if self.pending:
                 self._resolve(now, active)
 
     def _flush(self, now: float) -> None:
         start = self.last_s if self.last_s > self.warmup_s else self.warmup_s
-        if now > start:
-            dt = now - start
+        end = now if now < self.end_s else self.end_s
+        if end > start:
+            dt = end - start
             self.area_active += self.active * dt
             self.area_waiting += self.waiting * dt
             if self.active >= self.min_active:
@@ -99,38 +168,14 @@ class MetricsRecorder:
                 still.append((seen_at, target))
         self.pending = still
 
-    def started(self, now: float) -> None:
-        """The job started (first call only counts)."""
-        if math.isnan(self.started_at):
-            self.started_at = now
-
-    def count(self, now: float, name: str, n: int = 1) -> None:
-        if now >= self.warmup_s:
-            self.counts[name] += n
-
-    def waited(self, now: float, seconds: float) -> None:
-        """A worker left the waiting queue (promoted or departed) after `seconds` in it."""
+    def _waited(self, now: float, seconds: float) -> None:
         if now >= self.warmup_s:
             self.wait_sum += seconds
             self.wait_n += 1
 
-    def active_departure(self, now: float, size_before: int) -> None:
-        """The policy saw an active worker leave; the active queue held `size_before` just before."""
-        if self.active >= size_before:
-            # Already back (a promotion in the same step): a zero latency.
-            if now >= self.warmup_s:
-                self.latencies.add(0.0)
-            return
-        self.pending.append((now, size_before))
-
-    def paid(self, now: float, waited_s: float, active_s: float) -> None:
-        """A worker submitted: reward plus wages for their time waiting and active."""
-        if now >= self.warmup_s:
-            p = self.pay
-            self.payments += p.reward + (p.waiting_wage_per_hour * waited_s + p.active_wage_per_hour * active_s) / 3600
-
     def finish(self, end: float) -> dict[str, float]:
         """Every metric of METRICS, for the window [warmup_s, end)."""
+        self.end_s = min(self.end_s, end)
         self._flush(end)
         span = end - self.warmup_s
         cost = self.payments * (1 + self.pay.platform_fee)

@@ -25,10 +25,12 @@ POLICY_INTS = ("min_active", "max_active", "min_waiting", "max_waiting")
 PAYMENT_KEYS = ("reward", "waiting_wage_per_hour", "active_wage_per_hour", "platform_fee")
 RUN_KEYS = ("horizon_s", "warmup_s", "replications", "seed")
 WORKLOAD_KEYS = ("arrivals", "waiting_patience_s", "waiting_exit", "active_duration_s", "active_exit",
-                 "abandon_detection_s", "hire_delay_s")
+                 "abandon_detection_s", "hire_delay_s", "assignment_duration_s", "abandoned_slot_reopens")
+ARRIVAL_KEYS = ("mode", "rate_per_hour", "time_to_fill_s")
+REOPEN_RULES = ("at_once", "at_deadline")
 TABLES = {"policy": ("name", *POLICY_INTS), "workload": WORKLOAD_KEYS, "payment": PAYMENT_KEYS, "run": RUN_KEYS}
 # Keys whose values are text: a command-line string given for them is kept as it is, never parsed.
-_TEXT_LEAVES = ("name", "mode", "dist", "file")
+_TEXT_LEAVES = ("name", "mode", "dist", "file", "abandoned_slot_reopens")
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,12 @@ class PolicySettings:
 
 @dataclass(frozen=True)
 class Arrivals:
-    """How workers find open slots: `pooled` (one Poisson stream) or `per_slot` (each slot its own clock)."""
+    """How workers find open slots: `pooled` (one Poisson stream at `rate_per_hour`) or `per_slot` (each open slot
+    is taken after a `time_to_fill_s` draw; a per-slot `rate_per_hour` r is shorthand for exponential, mean 3600/r)."""
 
     mode: str
-    rate_per_hour: float
+    rate_per_hour: float | None
+    time_to_fill_s: Distribution | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,8 @@ class Workload:
     active_exit: ExitMix
     abandon_detection_s: Distribution
     hire_delay_s: Distribution
+    assignment_duration_s: float = math.inf
+    abandoned_slot_reopens: str = "at_once"
 
 
 @dataclass(frozen=True)
@@ -158,9 +164,10 @@ def read_toml(path: Path) -> Data:
 
 
 def _replaces_whole(key: str, value: object) -> bool:
-    # A table naming its own distribution kind, or an exit mix, stands alone: mixing in the default's
-    # parameters would leave keys the new kind does not take.
-    if key in EXIT_KEYS:
+    # A table naming its own distribution kind, an exit mix or an arrivals table stands alone: mixing in the
+    # default's parameters would leave keys the new kind does not take (a per-slot `time_to_fill_s` next to the
+    # default's pooled `rate_per_hour`, say).
+    if key in EXIT_KEYS or key == "arrivals":
         return True
     return key in DISTRIBUTION_KEYS and isinstance(value, Mapping) and "dist" in value
 
@@ -197,12 +204,17 @@ def _check_path(parts: list[str], key: str) -> None:
             ok = True
         elif len(parts) == 3 and parts[0] == "workload":
             sub = parts[1]
-            ok = ((sub == "arrivals" and parts[2] in ("mode", "rate_per_hour"))
+            ok = ((sub == "arrivals" and parts[2] in ARRIVAL_KEYS)
                   or (sub in EXIT_KEYS and parts[2] in EXIT_KINDS)
-                  or (sub in DISTRIBUTION_KEYS and (parts[2] == "dist" or any(
-                      parts[2] in names for names in PARAMETERS.values()))))
+                  or (sub in DISTRIBUTION_KEYS and _is_distribution_leaf(parts[2])))
+        elif len(parts) == 4 and parts[:3] == ["workload", "arrivals", "time_to_fill_s"]:
+            ok = _is_distribution_leaf(parts[3])
     if not ok:
         raise InputError(f"unknown key '{key}'")
+
+
+def _is_distribution_leaf(name: str) -> bool:
+    return name == "dist" or any(name in names for names in PARAMETERS.values())
 
 
 def apply_overrides(data: Data, overrides: Mapping[str, object]) -> Data:
@@ -278,6 +290,10 @@ def build(data: Data, base_dir: Path | None = None) -> Scenario:
     stored = copy.deepcopy(data)
     for key in DISTRIBUTION_KEYS:
         stored["workload"][key] = {"dist": getattr(workload, key).kind, **getattr(workload, key).params}
+    fill = workload.arrivals.time_to_fill_s
+    if fill is not None and workload.arrivals.rate_per_hour is None:
+        stored["workload"]["arrivals"]["time_to_fill_s"] = {"dist": fill.kind, **fill.params}
+    stored["workload"]["assignment_duration_s"] = workload.assignment_duration_s
     return Scenario(title, policy, workload, _payment(_table(data, "payment")), _run(_table(data, "run")), stored)
 
 
@@ -311,20 +327,50 @@ def _exit_mix(t: object, where: str) -> ExitMix:
     return ExitMix(*shares)
 
 
-def _workload(t: Mapping[str, Any], base_dir: Path | None) -> Workload:
-    arrivals = t.get("arrivals")
+def _arrivals(arrivals: object, base_dir: Path | None) -> Arrivals:
     if not isinstance(arrivals, Mapping):
-        raise InputError(f"workload.arrivals: must be a table like {{mode = \"pooled\", rate_per_hour = 12}}, "
+        raise InputError(f"workload.arrivals: must be a table like {{mode = \"pooled\", rate_per_hour = 48}}, "
                          f"got {arrivals!r}")
-    _check_keys(arrivals, ("mode", "rate_per_hour"), "workload.arrivals.")
+    _check_keys(arrivals, ARRIVAL_KEYS, "workload.arrivals.")
     mode = arrivals.get("mode")
     _require(mode in ARRIVAL_MODES, "workload.arrivals.mode", f"one of {', '.join(ARRIVAL_MODES)}", mode)
+    if "time_to_fill_s" in arrivals:
+        if "rate_per_hour" in arrivals:
+            raise InputError("workload.arrivals.time_to_fill_s: give it or workload.arrivals.rate_per_hour, not both "
+                             "(a per-slot rate r is exponential time_to_fill_s with mean 3600/r)")
+        if mode != "per_slot":
+            raise InputError("workload.arrivals.time_to_fill_s: only per_slot arrivals take it (pooled arrivals take "
+                             "rate_per_hour)")
+        return Arrivals("per_slot", None,
+                        parse_distribution(arrivals["time_to_fill_s"], "workload.arrivals.time_to_fill_s", base_dir))
+    if "rate_per_hour" not in arrivals:
+        raise InputError("workload.arrivals.rate_per_hour: missing (per_slot arrivals may give time_to_fill_s instead)")
     rate = _number(arrivals, "rate_per_hour", "workload.arrivals.rate_per_hour")
     _require(0 < rate < math.inf, "workload.arrivals.rate_per_hour", "> 0 and finite", rate)
+    fill = Distribution("exponential", {"mean": 3600.0 / rate}) if mode == "per_slot" else None
+    return Arrivals(str(mode), rate, fill)
+
+
+def _slot_rules(t: Mapping[str, Any], e: dict[str, ExitMix]) -> tuple[float, str]:
+    limit = _number(t, "assignment_duration_s", "workload.assignment_duration_s")
+    _require(limit > 0, "workload.assignment_duration_s", "> 0 seconds (inf: no time limit)", limit)
+    reopens = t.get("abandoned_slot_reopens")
+    _require(reopens in REOPEN_RULES, "workload.abandoned_slot_reopens", f"one of {', '.join(REOPEN_RULES)}",
+             reopens)
+    if reopens == "at_deadline" and limit == math.inf and (e["waiting_exit"].abandoned or e["active_exit"].abandoned):
+        raise InputError("workload.abandoned_slot_reopens: at_deadline with assignment_duration_s = inf and "
+                         "abandonment possible: an abandoned slot would never re-open (set a finite "
+                         "assignment_duration_s or at_once)")
+    return limit, str(reopens)
+
+
+def _workload(t: Mapping[str, Any], base_dir: Path | None) -> Workload:
+    arrivals = _arrivals(t.get("arrivals"), base_dir)
     d = {key: parse_distribution(t.get(key), f"workload.{key}", base_dir) for key in DISTRIBUTION_KEYS}
     e = {key: _exit_mix(t.get(key), f"workload.{key}") for key in EXIT_KEYS}
-    return Workload(Arrivals(str(mode), rate), d["waiting_patience_s"], e["waiting_exit"], d["active_duration_s"],
-                    e["active_exit"], d["abandon_detection_s"], d["hire_delay_s"])
+    limit, reopens = _slot_rules(t, e)
+    return Workload(arrivals, d["waiting_patience_s"], e["waiting_exit"], d["active_duration_s"],
+                    e["active_exit"], d["abandon_detection_s"], d["hire_delay_s"], limit, reopens)
 
 
 def _payment(t: Mapping[str, Any]) -> Payment:

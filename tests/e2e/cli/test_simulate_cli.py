@@ -78,6 +78,11 @@ BAD = [
     (["--replications", "two"], "--replications"),
     (["--horizon", "-5"], "--horizon"),
     (["missing.toml"], "missing.toml"),
+    (["--set", "workload.assignment_duration_s=0"], "workload.assignment_duration_s"),
+    (["--set", "workload.abandoned_slot_reopens=never"], "workload.abandoned_slot_reopens"),
+    (["--set", "workload.assignment_duration_s=inf"], "would never re-open"),
+    (["--set", 'workload.arrivals.time_to_fill_s={dist="constant", value=5}'], "workload.arrivals.time_to_fill_s"),
+    (["--set", "workload.asignment_duration_s=60"], "workload.asignment_duration_s"),
 ]
 
 

@@ -108,6 +108,8 @@ def test_simulator_matches_the_exact_chain(sizes: tuple[int, int, int, int], mod
         "workload.active_exit": {"submitted": exits["active"][0], "returned": exits["active"][1]},
         "workload.hire_delay_s": {"dist": "constant", "value": 0},
         "run.warmup_s": 4 * 3600, "run.horizon_s": 4 * 3600 + 200 * 3600,
+        # the theory has no time limit: nobody is timed out
+        "workload.assignment_duration_s": float("inf"), "workload.abandoned_slot_reopens": "at_once",
     })
     runs = [simulate(scenario, seed).metrics for seed in np.random.SeedSequence(1128).spawn(REPLICATIONS)]
     for metric, exact in theory.items():

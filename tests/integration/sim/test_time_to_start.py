@@ -18,6 +18,8 @@ def test_time_to_start_is_delay_plus_third_of_six_exponentials(delay_s: float, r
         "workload.hire_delay_s": {"dist": "constant", "value": delay_s},
         "workload.waiting_patience_s": {"dist": "constant", "value": float("inf")},
         "run.horizon_s": 20 * 3600,
+        # the theory has no time limit: nobody is timed out
+        "workload.assignment_duration_s": float("inf"), "workload.abandoned_slot_reopens": "at_once",
     })
     starts = np.array([simulate(s, seed, horizon_s=20 * 3600).metrics["time_to_start_s"]
                        for seed in np.random.SeedSequence(5).spawn(400)])

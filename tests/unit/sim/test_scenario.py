@@ -22,7 +22,8 @@ def test_default_is_design_section_4() -> None:
         assert block == DEFAULT_SCENARIO_TOML
     s = load_scenario(None)
     assert (s.name, s.policy.name, s.policy.max_waiting) == ("default", "pavilion", 3)
-    assert s.workload.arrivals.rate_per_hour == 12 and s.workload.waiting_exit.abandoned == 0.2
+    assert s.workload.arrivals.rate_per_hour == 48 and s.workload.waiting_exit.abandoned == 0.2
+    assert s.workload.assignment_duration_s == 1800 and s.workload.abandoned_slot_reopens == "at_deadline"
     assert s.workload.abandon_detection_s.kind == "constant" and s.run.horizon_s == 28800
     assert s.payment.platform_fee == pytest.approx(0.2) and s.run.replications == 20 and s.run.seed == 1
 
@@ -130,6 +131,8 @@ def test_with_overrides_leaves_the_original_alone() -> None:
     {"workload.active_duration_s": {"dist": "weibull", "shape": 0.7, "scale": 1e3}, "policy.name": "on-demand"},
     {"workload.waiting_patience_s": {"dist": "constant", "value": math.inf}, "name": 'quote " and \\ back'},
     {"workload.abandon_detection_s": {"dist": "uniform", "low": 0, "high": 0.1}, "run.warmup_s": 1.5},
+    {"workload.arrivals": {"mode": "per_slot", "time_to_fill_s": {"dist": "weibull", "shape": 0.9, "scale": 60}},
+     "workload.assignment_duration_s": math.inf, "workload.abandoned_slot_reopens": "at_once"},
 ])
 def test_toml_round_trip(overrides: dict[str, object], tmp_path: Path) -> None:
     s = load_scenario(None, overrides=overrides)
@@ -186,6 +189,27 @@ BAD = [
     ({"run.seed": -1}, "run.seed: must be >= 0, got -1"),
     ({"run.seed": True}, "run.seed: must be an integer, got True"),
     ({"name": 3}, "name: must be a string, got 3"),
+    # the platforms' slot rules
+    ({"workload.assignment_duraton_s": 60}, "unknown key 'workload.assignment_duraton_s'"),
+    ({"workload.arrivals.time_to_fil_s": 60}, "unknown key 'workload.arrivals.time_to_fil_s'"),
+    ({"workload.arrivals.time_to_fill_s.median": 60}, "unknown key 'workload.arrivals.time_to_fill_s.median'"),
+    ({"workload.assignment_duration_s": 0}, "workload.assignment_duration_s: must be > 0 seconds (inf: no time "
+                                            "limit), got 0"),
+    ({"workload.assignment_duration_s": -60}, "workload.assignment_duration_s: must be > 0 seconds"),
+    ({"workload.assignment_duration_s": "long"}, "workload.assignment_duration_s: must be a number, got 'long'"),
+    ({"workload.abandoned_slot_reopens": "later"},
+     "workload.abandoned_slot_reopens: must be one of at_once, at_deadline, got 'later'"),
+    ({"workload.arrivals.time_to_fill_s": {"dist": "exponential", "mean": 60}},
+     "workload.arrivals.time_to_fill_s: give it or workload.arrivals.rate_per_hour, not both"),
+    ({"workload.arrivals": {"mode": "pooled", "time_to_fill_s": {"dist": "exponential", "mean": 60}}},
+     "workload.arrivals.time_to_fill_s: only per_slot arrivals take it"),
+    ({"workload.arrivals": {"mode": "per_slot", "time_to_fill_s": {"dist": "uniform", "low": 9, "high": 1}}},
+     "workload.arrivals.time_to_fill_s.high: must be >= low (9) and finite, got 1"),
+    ({"workload.arrivals": {"mode": "per_slot"}}, "workload.arrivals.rate_per_hour: missing (per_slot arrivals may "
+                                                  "give time_to_fill_s instead)"),
+    ({"workload.assignment_duration_s": math.inf},
+     "workload.abandoned_slot_reopens: at_deadline with assignment_duration_s = inf and abandonment possible: an "
+     "abandoned slot would never re-open"),
 ]
 
 
@@ -195,6 +219,25 @@ def test_validation_errors_name_the_key_on_one_line(overrides: dict[str, object]
         load_scenario(None, overrides=overrides)
     text = str(info.value)
     assert text.startswith(message) and "\n" not in text
+
+
+def test_slot_rules_accepted() -> None:
+    """inf with at_once, inf with at_deadline when nobody abandons, and a per-slot fill distribution."""
+    old = load_scenario(None, overrides={"workload.assignment_duration_s": "inf",
+                                         "workload.abandoned_slot_reopens": "at_once"})
+    assert old.workload.assignment_duration_s == math.inf and old.workload.abandoned_slot_reopens == "at_once"
+    never = load_scenario(None, overrides={"workload.assignment_duration_s": math.inf,
+                                           "workload.waiting_exit": {"submitted": 1},
+                                           "workload.active_exit": {"returned": 1}})
+    assert never.workload.abandoned_slot_reopens == "at_deadline"
+    fill = load_scenario({"workload": {"arrivals": {"mode": "per_slot", "time_to_fill_s": {
+        "dist": "lognormal", "mean": 72.01, "sd": 87.09}}}})
+    a = fill.workload.arrivals
+    assert a.rate_per_hour is None and a.time_to_fill_s is not None and a.time_to_fill_s.mean == 72.01
+    tuned = fill.with_overrides({"workload.arrivals.time_to_fill_s.mean": 30})
+    assert tuned.workload.arrivals.time_to_fill_s is not None and tuned.workload.arrivals.time_to_fill_s.mean == 30
+    shorthand = load_scenario(None, overrides={"workload.arrivals.mode": "per_slot"}).workload.arrivals
+    assert shorthand.time_to_fill_s is not None and shorthand.time_to_fill_s.params == {"mean": 75.0}
 
 
 def test_bad_dict_keys(tmp_path: Path) -> None:

@@ -98,12 +98,14 @@ def test_horizon_argument_and_its_validation() -> None:
 
 
 def test_ghosts_hold_their_place_until_detected() -> None:
-    """A waiting worker vanishes after exactly 100 s and is seen leaving exactly 500 s later, promoted or not."""
+    """A waiting worker vanishes after exactly 100 s and is seen leaving exactly 500 s later, promoted or not; with
+    slots re-opening at once, newcomers take the ghosts' slots."""
     s = load_scenario(None, overrides={
-        **SHORT, "workload.waiting_patience_s": {"dist": "constant", "value": 100},
+        **SHORT, "workload.assignment_duration_s": float("inf"), "workload.abandoned_slot_reopens": "at_once",
+        "workload.waiting_patience_s": {"dist": "constant", "value": 100},
         "workload.waiting_exit": {"abandoned": 1}, "workload.abandon_detection_s.value": 500,
         "workload.active_exit": {"submitted": 1},
-        "workload.arrivals.rate_per_hour": 120})
+        "workload.arrivals.rate_per_hour": 30})
     log = simulate(s, 8, event_log=True).event_log
     assert log is not None
     joined = log[log.event == "joined"].set_index("worker").time_s
