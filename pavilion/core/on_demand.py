@@ -74,6 +74,7 @@ class OnDemandPolicy:
     """Fill the active queue directly from arrivals; replace only consumed slots."""
 
     name = "on-demand"
+    reads: tuple[str, ...] = ("min_active", "max_active")  # no waiting queue
 
     def initial_state(self, config: QueueConfig) -> JobState:
         return JobState(config)

@@ -126,6 +126,7 @@ class PavilionPolicy:
     """Retain paid standbys; promote on active departures, hire on consumed slots."""
 
     name = "pavilion"
+    reads: tuple[str, ...] = ("min_active", "max_active", "min_waiting", "max_waiting")
 
     def initial_state(self, config: QueueConfig) -> JobState:
         return JobState(config)

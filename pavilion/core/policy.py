@@ -14,9 +14,13 @@ Step = tuple[JobState, list[Action]]
 
 
 class Policy(Protocol):
-    """A pure queue policy: `step(state, event) -> (state, actions)`."""
+    """A pure queue policy: `step(state, event) -> (state, actions)`.
+
+    `reads` names the QueueConfig fields its rules use: two configs equal on them behave the same (a study need
+    not run both)."""
 
     name: str
+    reads: tuple[str, ...]
 
     def initial_state(self, config: QueueConfig) -> JobState: ...
 
