@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pavilion.emulators.cli",
     "pavilion.runtime.cli",
     "pavilion.sim.cli",
+    "pavilion.sim.calibration.cli",
 )
 
 

@@ -1,0 +1,14 @@
+"""Calibration: fit the workload model of a scenario from event logs (DESIGN.md section 11).
+
+```python
+from pavilion.sim.calibration import calibrate
+result = calibrate(["pilot/events.csv"], base=load_scenario("study.toml"))
+result.scenario            # the calibrated Scenario; write_scenario(result) is its annotated TOML
+```
+lifelines is imported only when a fit runs.
+"""
+
+from pavilion.sim.calibration.calibrate import Calibration, calibrate, observe, slot_rules
+from pavilion.sim.calibration.observations import Observations, SlotRules, read_event_log
+
+__all__ = ["Calibration", "Observations", "SlotRules", "calibrate", "observe", "read_event_log", "slot_rules"]

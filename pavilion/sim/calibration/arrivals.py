@@ -1,0 +1,141 @@
+"""Slot traffic: which open slot each join took, the pooled arrival rate, per-slot fill times and the hire delay.
+
+Slots are alike, so the log does not say which open slot a joiner took; we match joins to open slots first in,
+first out. Whatever the matching, the total open time is the same, so the exponential fit (and the pooled rate,
+takes over time with a slot open) is exact; for other families FIFO is exact when slots that open at different
+times are never open together, and narrows the spread a little when they are.
+
+The posting delay is not in the log (a `hire` row is when the policy asked, not when the slots appeared), but it
+bounds the joins: nobody can take a slot before it opens. For a constant delay d and exponential filling the
+likelihood grows with d as long as every join still finds an open slot, so the maximum-likelihood delay is the
+largest such d; its lower 95% bound is where the expected number of joins lost by shortening it reaches ln 20
+(the minimum of exponential slacks).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pavilion.sim.calibration.fits import MIN_EVENTS, Estimate
+from pavilion.sim.calibration.observations import Durations, JobSlots
+
+LN20 = math.log(20.0)
+
+
+@dataclass
+class SlotSpells:
+    """Every slot's spell from opening to being taken (observed) or to the end of recruiting (censored)."""
+
+    fill: Durations = field(default_factory=Durations)
+    takes: int = 0
+    unmatched: int = 0  # joins that found no open slot under these rules
+    open_time_s: float = 0.0  # time with at least one slot open
+    slot_time_s: float = 0.0  # open slots integrated over time
+
+
+def _job_spells(job: JobSlots, hire_delay_s: float, spells: SlotSpells) -> None:
+    end = job.end_s
+    opens = sorted([(t + hire_delay_s, n) for t, n in job.hires if t + hire_delay_s < end]
+                   + [(t, 1) for t in job.reopens if t < end])
+    waiting: deque[float] = deque()  # open times of the slots open now, oldest first
+    last = 0.0
+    i = 0
+
+    def advance(to: float) -> None:
+        nonlocal last
+        if waiting:
+            spells.open_time_s += to - last
+            spells.slot_time_s += (to - last) * len(waiting)
+        last = to
+
+    for take in job.takes:
+        while i < len(opens) and opens[i][0] <= take:  # a slot opening at the instant of a join is open for it
+            advance(opens[i][0])
+            waiting.extend([opens[i][0]] * opens[i][1])
+            i += 1
+        advance(take)
+        if waiting:
+            spells.fill.add(take - waiting.popleft(), observed=True)
+            spells.takes += 1
+        else:
+            spells.unmatched += 1
+    for at, n in opens[i:]:
+        advance(at)
+        waiting.extend([at] * n)
+    advance(end)
+    for opened in waiting:
+        spells.fill.add(end - opened, observed=False)
+
+
+def slot_spells(jobs: Sequence[JobSlots], hire_delay_s: float) -> SlotSpells:
+    """Spells of every slot of every job, hires opening `hire_delay_s` after their row."""
+    spells = SlotSpells()
+    for job in jobs:
+        _job_spells(job, hire_delay_s, spells)
+    return spells
+
+
+@dataclass(frozen=True)
+class RateFit:
+    """Pooled arrivals: joins over the time a slot was open, with the exact (Garwood) Poisson 95% interval."""
+
+    rate_per_hour: Estimate
+    takes: int
+    open_time_s: float
+
+
+def fit_rate(spells: SlotSpells, exposure_s: float | None = None) -> RateFit:
+    """The Poisson rate of joins per hour of `exposure_s` (default: time with a slot open)."""
+    from scipy.stats import chi2
+
+    exposure = spells.open_time_s if exposure_s is None else exposure_s
+    n = spells.takes
+    per_hour = 3600.0 / exposure if exposure > 0 else math.nan
+    low = float(chi2.ppf(0.025, 2 * n)) / 2 if n > 0 else 0.0
+    high = float(chi2.ppf(0.975, 2 * n + 2)) / 2
+    return RateFit(Estimate("rate_per_hour", n * per_hour, low * per_hour, high * per_hour), n, exposure)
+
+
+@dataclass(frozen=True)
+class DelayFit:
+    """A constant posting delay: the largest consistent with every join, and its lower 95% bound."""
+
+    delay: Estimate
+    hires: int
+
+
+def _exposure(spells: SlotSpells, per_slot: bool) -> float:
+    return spells.slot_time_s if per_slot else spells.open_time_s
+
+
+def fit_hire_delay(jobs: Sequence[JobSlots], per_slot: bool) -> DelayFit | None:
+    """The maximum-likelihood constant hire delay; None with fewer than MIN_EVENTS hires or when nothing bounds it."""
+    hires = sum(len(job.hires) for job in jobs)
+    if hires < MIN_EVENTS:
+        return None
+    base = slot_spells(jobs, 0.0)
+    longest = max((job.end_s for job in jobs), default=0.0)
+    if longest <= 0 or slot_spells(jobs, longest).unmatched == base.unmatched:
+        return None
+    low, high = 0.0, longest
+    for _ in range(60):
+        mid = (low + high) / 2
+        low, high = (mid, high) if slot_spells(jobs, mid).unmatched == base.unmatched else (low, mid)
+    best = slot_spells(jobs, low)
+    exposure = _exposure(best, per_slot)
+    rate = best.takes / exposure if exposure > 0 else math.nan
+
+    def lost(d: float) -> float:
+        return rate * (_exposure(slot_spells(jobs, d), per_slot) - exposure)
+
+    bound = 0.0
+    if lost(0.0) > LN20:
+        lo, hi = 0.0, low
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if lost(mid) > LN20 else (lo, mid)
+        bound = lo
+    return DelayFit(Estimate("value", low, bound, low), hires)

@@ -1,0 +1,88 @@
+"""Event logs into observations: what censors what, ghosts, slot re-openings; and one-line errors for bad logs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+import pytest
+
+from pavilion.errors import InputError
+from pavilion.sim.calibration.observations import SlotRules, observe_rows
+
+RULES = SlotRules(detection_s=30, assignment_duration_s=1800, abandoned_slot_reopens="at_deadline")
+
+# w3 gives up waiting; w1 submits; w2 vanishes (detected 30 s later); w5 times out; the stop ends w4's stint.
+LOG = """time_s,worker,event,queue,detail
+0,,launched,,
+0,,hire,,6
+10,w1,joined,waiting,
+20,w2,joined,waiting,
+30,w3,joined,waiting,
+30,w1,promoted,active,
+30,w2,promoted,active,
+31,w1,ready,active,
+100,w3,returned,waiting,socket
+130,w4,joined,waiting,
+400,w1,submitted,active,socket
+400,,hire,,1
+400,w4,promoted,active,
+500,w2,abandoned,active,presence
+600,w5,joined,waiting,
+2000,w5,abandoned,waiting,timeout
+2100,,stop,,
+2100,w4,submitted,active,stop
+"""
+
+
+def rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))[1:]
+
+
+def test_promotion_timeout_and_stop_censor_and_departures_observe() -> None:
+    obs = observe_rows(rows(LOG), "events.csv", RULES)
+    # patience: w3 observed (70 s); promotions censor w1 (20), w2 (10), w4 (270); w5's timeout censors 1400
+    assert sorted(zip(obs.patience.times, obs.patience.observed, strict=True)) == [
+        (10, False), (20, False), (70, True), (270, False), (1400, False)]
+    # active: w1 370 s; w2 vanished at 470 (detected at 500), 440 s after promotion; w4 censored by the stop
+    assert list(zip(obs.active.times, obs.active.observed, strict=True)) == [(370, True), (440, True), (1700, False)]
+    assert obs.waiting_exits == {"returned": 1}
+    assert obs.active_exits == {"submitted": 1, "abandoned": 1}
+    assert (obs.timeouts, obs.stopped, obs.present_at_end) == (1, 1, 0)
+
+
+def test_slots_open_with_hires_and_reopen_as_the_rules_say() -> None:
+    at_deadline = observe_rows(rows(LOG), "events.csv", RULES).jobs[0]
+    assert at_deadline.hires == [(0, 6), (400, 1)]
+    assert at_deadline.takes == [10, 20, 30, 130, 600]
+    assert at_deadline.reopens == [100, 20 + 1800, 2000]  # return at once; w2 at its deadline; timeout at once
+    assert at_deadline.end_s == 2100
+    at_once = observe_rows(rows(LOG), "events.csv", SlotRules(30, math.inf, "at_once")).jobs[0]
+    assert at_once.reopens == [100, 470, 2000]
+
+
+def test_a_ghost_promoted_before_being_detected_had_abandoned_while_waiting() -> None:
+    log = ("time_s,worker,event,queue,detail\n0,,launched,,\n0,,hire,,3\n5,w1,joined,waiting,\n"
+           "8,w2,joined,waiting,\n8,w1,promoted,active,\n20,w1,abandoned,active,\n")
+    obs = observe_rows(rows(log), "events.csv", SlotRules(detection_s=30))
+    assert list(zip(obs.patience.times, obs.patience.observed, strict=True)) == [(0.0, True), (12.0, False)]
+    assert obs.active.times == [] and obs.waiting_exits == {"abandoned": 1}
+
+
+@pytest.mark.parametrize(("log", "message"), [
+    ("0,,launched,,\n1,w1,jumped,,\n", "row 3: unknown event 'jumped'"),
+    ("0,,launched,,\n5,w1,joined,waiting,\n4,w1,returned,waiting,\n", "row 4: time goes backwards"),
+    ("0,,launched,,\n5,w1,joined,waiting,\n6,w1,returned,waiting,\n7,w1,submitted,waiting,\n",
+     "row 5: worker 'w1' leaves twice (first left at row 4)"),
+    ("0,,launched,,\n5,w1,returned,waiting,\n", "row 3: worker 'w1' is returned without having joined"),
+    ("0,,launched,,\n5,w1,joined,waiting,\n6,w1,joined,waiting,\n", "row 4: worker 'w1' joins twice"),
+    ("5,w1,joined,waiting,\n", "row 2: joined before the job was launched"),
+    ("0,,launched,,\nsoon,,hire,,1\n", "row 3: time_s 'soon' is not a number"),
+    ("0,,launched,,\n0,,hire,,many\n", "row 3: hire detail must be the number of slots"),
+    ("0,,launched,,\n1,w1,joined,lobby,\n", "row 3: unknown queue 'lobby'"),
+])
+def test_bad_logs_name_the_row_and_the_problem(log: str, message: str) -> None:
+    with pytest.raises(InputError) as caught:
+        observe_rows(rows("header\n" + log), "events.csv", RULES)
+    assert str(caught.value).startswith(f"events.csv: {message}")
