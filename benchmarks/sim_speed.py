@@ -1,10 +1,12 @@
 """Simulated events per second of `pavilion.sim` against a hand-written heapq loop of the same model (the floor).
 
 Usage: python benchmarks/sim_speed.py [--horizon-s S] [--seed N] [--repeats R]
-Both run the default scenario for a long horizon in this process. The floor is the same model with nothing
-else: the same policy steps, the same random streams drawn in the same order, a bare heap of tuples, and only
-the queue-length integrals as metrics; it must process exactly the events the simulator processes (checked), so
-the ratio is the simulator's own overhead (SimPy's queue, bookkeeping, every metric). Target: ratio <= 3.
+Both run the default scenario (1800-s assignment limit, abandoned slots held to the deadline) for a long horizon
+in this process. The floor is the same model with nothing else: the same policy steps, the same slot rules, the
+same random streams drawn in the same order, a bare heap of tuples, and only the queue-length integrals as
+metrics (the stop at the horizon adds no time, so it is left out). It must process exactly the events the
+simulator processes (checked), so the ratio is the simulator's own overhead (SimPy's queue, bookkeeping, every
+metric). Target: ratio <= 3.
 Memory: the simulator's peak traced allocation at the horizon and at 4x it, event log off (should not grow).
 """
 
@@ -17,7 +19,7 @@ import itertools
 import time
 import tracemalloc
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import numpy as np
 
@@ -37,14 +39,20 @@ from pavilion.sim import Scenario, load_scenario, simulate
 from pavilion.sim import draws as streams
 
 T = TypeVar("T")
-ARRIVAL, SLOTS, SLOT_TAKEN, PATIENCE, DONE, DETECTED = range(6)
+ARRIVAL, SLOTS, SLOT_TAKEN, PATIENCE, DONE, DETECTED, DEADLINE = range(7)
 
 
 def heapq_floor(scenario: Scenario, seed: int, horizon_s: float) -> tuple[int, float]:
-    """The workload model on a bare heap; returns (events processed, mean_active)."""
+    """The workload model on a bare heap (slot rules included); returns (events processed, mean_active)."""
     w = scenario.workload
     rng = np.random.default_rng(seed)
-    gaps = streams.exponentials(3600.0 / w.arrivals.rate_per_hour, rng)
+    a = w.arrivals
+    if a.mode == "pooled":
+        assert a.rate_per_hour is not None
+        gaps = streams.exponentials(3600.0 / a.rate_per_hour, rng)
+    else:
+        assert a.time_to_fill_s is not None
+        gaps = streams.durations(a.time_to_fill_s, rng)
     patience, duration = streams.durations(w.waiting_patience_s, rng), streams.durations(w.active_duration_s, rng)
     detection, hire_delay = streams.durations(w.abandon_detection_s, rng), streams.durations(w.hire_delay_s, rng)
     waiting_exit, active_exit = streams.exits(w.waiting_exit, rng), streams.exits(w.active_exit, rng)
@@ -52,9 +60,10 @@ def heapq_floor(scenario: Scenario, seed: int, horizon_s: float) -> tuple[int, f
     step = policy.step
     state = policy.initial_state(scenario.policy.config)
     pooled = w.arrivals.mode == "pooled"
+    limit, at_deadline = w.assignment_duration_s, w.abandoned_slot_reopens == "at_deadline"
     heap: list[tuple[float, int, int, object]] = []
     tie = itertools.count()
-    workers: dict[str, list[object]] = {}  # id -> [joined_at, queue, vanished]
+    workers: dict[str, list[object]] = {}  # id -> [id, queue, vanished, gone]
     open_slots, pending, epoch, next_id, events = 0, False, 0, 0, 0
     area, last, n_active = 0.0, 0.0, 0
     now = 0.0
@@ -102,25 +111,29 @@ def heapq_floor(scenario: Scenario, seed: int, horizon_s: float) -> tuple[int, f
         if queue is not None:
             promoted = any(type(a) is Promote and a.worker_id == wid for a in actions)
             queue = "waiting" if promoted else queue
-            workers[wid] = [now, queue, False]
+            record = [wid, queue, False, False]
+            workers[wid] = record
             if queue == "active":
                 heapq.heappush(heap, (now + next(duration), next(tie), DONE, wid))
             else:
                 heapq.heappush(heap, (now + next(patience), next(tie), PATIENCE, wid))
+            if limit != float("inf"):
+                heapq.heappush(heap, (now + limit, next(tie), DEADLINE, record))
         after_step(actions)
 
-    def leave(wid: str, how: str) -> None:
+    def leave(wid: str, how: str, reopen: bool = False) -> None:
         nonlocal state
-        workers.pop(wid)
+        workers.pop(wid)[3] = True
         state, actions = step(state, WorkerLeft(wid, now, how))  # type: ignore[arg-type]
-        if how == "returned":
+        if how == "returned" or reopen:
             open_slots_now(1)
         after_step(actions)
 
     def depart(wid: str, how: str) -> None:
         if how == "abandoned":
             workers[wid][2] = True
-            open_slots_now(1)
+            if not at_deadline:
+                open_slots_now(1)
             delay = next(detection)
             if delay > 0:
                 heapq.heappush(heap, (now + delay, next(tie), DETECTED, wid))
@@ -149,7 +162,15 @@ def heapq_floor(scenario: Scenario, seed: int, horizon_s: float) -> tuple[int, f
             if record is not None and not record[2]:
                 depart(value, next(active_exit))  # type: ignore[arg-type]
         elif kind == DETECTED:
-            leave(value, "abandoned")  # type: ignore[arg-type]
+            if value in workers:
+                leave(str(value), "abandoned")
+        elif kind == DEADLINE:
+            held = cast("list[object]", value)  # [id, queue, vanished, gone]
+            if held[3]:
+                if held[2] and at_deadline:
+                    open_slots_now(1)
+            else:
+                leave(str(held[0]), "abandoned", not held[2] or at_deadline)
         elif kind == SLOTS:
             open_slots_now(value)  # type: ignore[arg-type]
         elif kind == SLOT_TAKEN and value == epoch and open_slots > 0:

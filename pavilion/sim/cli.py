@@ -149,9 +149,9 @@ def run_sweep(request: Request, scenario: Scenario) -> SweepResult:
     """The sweep with a progress bar on stderr (runs done / total, rate, ETA) when stderr is a terminal."""
     from tqdm import tqdm
 
-    from pavilion.sim.sweep import expand_grid, sweep
+    from pavilion.sim.sweep import grid_points, sweep
 
-    total = len(expand_grid(request.grid)) * int(scenario.run.replications)
+    total = len(grid_points(scenario, request.grid)) * int(scenario.run.replications)
     tqdm.monitor_interval = 0  # no monitor thread: the process pool forks after this
     with tqdm(total=total, unit="run", desc="simulate", file=sys.stderr, delay=1.0, dynamic_ncols=True,
               disable=request.quiet or not sys.stderr.isatty()) as bar:
@@ -170,9 +170,9 @@ class Timeline:
 def timeline_of(scenario: Scenario, grid: dict[str, list[object]], point: int) -> Timeline:
     """Re-run replication 0 of `point` with its timeline recorded (one extra run, not one per replication)."""
     from pavilion.sim import simulate
-    from pavilion.sim.sweep import expand_grid, run_seed
+    from pavilion.sim.sweep import grid_points, run_seed
 
-    values = expand_grid(grid)[point]
+    values = {k: v for k, v in grid_points(scenario, grid)[point].items() if v is not None}
     point_scenario = scenario.with_overrides(values) if values else scenario
     result = simulate(point_scenario, run_seed(int(scenario.run.seed), point, 0), timeline=True)
     if result.timeline is None:

@@ -61,7 +61,13 @@ def summarise(runs: pd.DataFrame, keys: Sequence[str], metrics: Sequence[str]) -
     size = groups.size()
     critical = count.map(lambda n: t_quantile(int(n) - 1) if n >= 2 else math.nan)
     half: pd.DataFrame = critical * sd / count.where(count > 0).pow(0.5)
-    head = size.rename("runs").reset_index() if keys else pd.DataFrame({"runs": size.to_numpy()})
+    if keys:
+        # each point's key values as the runs hold them (a blank next to integers stays a blank and integers stay
+        # integers, where the group index would make them floats); first rows come in first-seen order, as groups do
+        head = frame.loc[groups.head(1).index, list(keys)].reset_index(drop=True)
+        head["runs"] = size.to_numpy()
+    else:
+        head = pd.DataFrame({"runs": size.to_numpy()})
     columns: dict[str, Any] = {name: head[name].to_numpy() for name in head.columns}
     for metric in metrics:
         columns[f"{metric}_mean"] = mean[metric].to_numpy()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from pavilion.sim.report import Target, pareto_mask
+from pavilion.sim.report import Target, blank, pareto_mask
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -34,18 +34,21 @@ def _is_numeric(values: Sequence[object]) -> bool:
 
 def _short(row: pd.Series, keys: Sequence[str]) -> str:
     """`name=pavilion, hire_delay_s.value=120`: dotted keys without their table keep labels short."""
-    return ", ".join(f"{k.split('.', 1)[-1]}={row[k]}" for k in keys)
+    return ", ".join(f"{k.split('.', 1)[-1]}={row[k]}" for k in keys if not blank(row[k]))
 
 
 def metrics_against_key(summary: pd.DataFrame, key: str, keys: Sequence[str], metrics: Sequence[str]) -> Figure:
     """One panel per metric: its mean against `key` with 95% CI error bars, one line per setting of the other keys."""
     others = [k for k in keys if k != key]
+    # points whose policy does not read `key` (a baseline) are drawn as dashed levels across the panel
+    levels = summary[summary[key].map(blank)]
+    summary = summary[~summary[key].map(blank)]
     xs = list(dict.fromkeys(summary[key].tolist()))
     numeric = _is_numeric(xs)
     rows = math.ceil(len(metrics) / COLUMNS)
     fig = _figure(4.0 * COLUMNS, 2.9 * rows)
     axes = fig.subplots(rows, COLUMNS, squeeze=False).ravel()
-    groups = [frame for _, frame in summary.groupby(others, sort=False)] if others else [summary]
+    groups = [frame for _, frame in summary.groupby(others, sort=False, dropna=False)] if others else [summary]
     spacing = float(np.min(np.diff(sorted(float(v) for v in xs)))) if numeric and len(xs) > 1 else 1.0
     for g, frame in enumerate(groups):
         label = _short(frame.iloc[0], others) or None
@@ -55,6 +58,10 @@ def metrics_against_key(summary: pd.DataFrame, key: str, keys: Sequence[str], me
             ax.errorbar(x + offset, frame[f"{metric}_mean"], yerr=frame[f"{metric}_ci95"].fillna(0.0),
                         marker="o", markersize=5, capsize=3, linewidth=1.2, label=label,
                         linestyle="-" if numeric else "none")  # categories have no order to draw a line along
+    for _, row in levels.iterrows():
+        for ax, metric in zip(axes, metrics, strict=False):
+            ax.axhline(row[f"{metric}_mean"], linestyle="--", color="0.35", linewidth=1.2,
+                       label=_short(row, others) or "baseline")
     for ax, metric in zip(axes, metrics, strict=False):
         ax.set_title(metric, fontsize=10)
         ax.set_xlabel(key, fontsize=8)
@@ -67,7 +74,7 @@ def metrics_against_key(summary: pd.DataFrame, key: str, keys: Sequence[str], me
             ax.set_xticks([float(v) for v in xs])
     for ax in axes[len(metrics):]:
         ax.set_visible(False)
-    if others:
+    if others or len(levels):
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4), fontsize=9)
     fig.suptitle(f"Metrics against {key} (mean and 95% CI)", fontsize=12)
@@ -85,7 +92,7 @@ def availability_against_cost(summary: pd.DataFrame, keys: Sequence[str], target
     cost, avail = summary["cost_usd_mean"].to_numpy(float), summary["availability_mean"].to_numpy(float)
     xerr, yerr = summary["cost_usd_ci95"].fillna(0.0), summary["availability_ci95"].fillna(0.0)
     groups, last = list(keys[:-1]), (keys[-1] if keys else None)
-    frames = [f for _, f in summary.groupby(groups, sort=False)] if groups else [summary]
+    frames = [f for _, f in summary.groupby(groups, sort=False, dropna=False)] if groups else [summary]
     for frame in frames:
         rows = frame.index.to_numpy()
         ax.errorbar(cost[rows], avail[rows], xerr=xerr.iloc[rows], yerr=yerr.iloc[rows], fmt="o", markersize=6,

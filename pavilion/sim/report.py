@@ -96,9 +96,15 @@ def closest_point(summary: pd.DataFrame, target: Target) -> int | None:
     return int(np.nanargmax(means) if wants_high else np.nanargmin(means))
 
 
+def blank(value: object) -> bool:
+    """A swept key the point's policy does not read (None; NaN once read back from CSV)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def point_label(row: Mapping[Any, Any], keys: Sequence[str]) -> str:
-    """`policy.max_waiting=2, policy.name=pavilion`, or `(the scenario as given)` when nothing is swept."""
-    return ", ".join(f"{key}={row[key]}" for key in keys) or "(the scenario as given)"
+    """`policy.max_waiting=2, policy.name=pavilion`, or `(the scenario as given)` when nothing is swept; keys the
+    point's policy does not read are left out."""
+    return ", ".join(f"{key}={row[key]}" for key in keys if not blank(row[key])) or "(the scenario as given)"
 
 
 def format_mean(row: Mapping[Any, Any], metric: str, digits: int = 3) -> str:
@@ -140,7 +146,8 @@ def summary_table(summary: pd.DataFrame, keys: Sequence[str], metrics: Sequence[
     """A readable table: the swept keys, runs, and `mean ± ci95` for the headline metrics."""
     shown = [m for m in metrics if f"{m}_mean" in summary.columns]
     rows = [
-        {**{key: row[key] for key in keys}, "runs": row["runs"], **{m: format_mean(row, m) for m in shown}}
+        {**{key: "-" if blank(row[key]) else row[key] for key in keys}, "runs": row["runs"],
+         **{m: format_mean(row, m) for m in shown}}
         for row in summary.to_dict("records")
     ]
     return pd.DataFrame(rows, columns=[*keys, "runs", *shown])

@@ -27,6 +27,7 @@ R = TypeVar("R")
 Progress = Callable[[int], object]
 
 SCHEDULER_TIMEOUT_S = 5.0
+QUEUE_FIELDS = ("min_active", "max_active", "min_waiting", "max_waiting")
 
 
 class SweepResult(NamedTuple):
@@ -62,6 +63,42 @@ def expand_grid(grid: Mapping[str, Sequence[object]]) -> list[dict[str, object]]
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*plain)]
 
 
+def _blank(value: object) -> bool:
+    """A grid value left out of a point (its policy does not read that key): None, or NaN once read from CSV."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def distinct_points(scenario: Scenario, points: Sequence[Mapping[str, object]]) -> list[dict[str, object]]:
+    """The grid points with the `policy.*` sizes their policy does not read blanked (None), each distinct
+    configuration once, in grid order: on-demand over four `max_waiting` values is one point, not four.
+
+    The policy says which config fields it reads (`Policy.reads`); nothing here names a policy.
+    """
+    from pavilion.core import get_policy
+
+    kept: list[dict[str, object]] = []
+    for point in points:
+        name = point.get("policy.name", scenario.policy.name)
+        try:
+            reads = get_policy(str(name)).reads
+        except ValueError:
+            reads = QUEUE_FIELDS  # an unknown policy: the scenario's validation will name it
+        blanked = {k: None if _unread(k, reads) else v for k, v in point.items()}
+        if blanked not in kept:
+            kept.append(blanked)
+    return kept
+
+
+def _unread(key: str, reads: tuple[str, ...]) -> bool:
+    table, _, field = key.partition(".")
+    return table == "policy" and field in QUEUE_FIELDS and field not in reads
+
+
+def grid_points(scenario: Scenario, grid: Mapping[str, Sequence[object]] | None) -> list[dict[str, object]]:
+    """The points a sweep of `grid` runs: `expand_grid`, then `distinct_points`."""
+    return distinct_points(scenario, expand_grid(grid or {}))
+
+
 def run_seed(seed: int, point: int, replication: int) -> int:
     """The run's 63-bit seed: entropy of SeedSequence(seed).spawn(...)[point].spawn(...)[replication].
 
@@ -78,7 +115,8 @@ def plan(scenario: Scenario, points: Sequence[Mapping[str, object]], replication
         raise InputError(f"replications must be at least 1, got {replications}")
     specs: list[RunSpec] = []
     for index, point in enumerate(points):
-        point_scenario = scenario.with_overrides(dict(point)) if point else scenario
+        given = {k: v for k, v in point.items() if not _blank(v)}
+        point_scenario = scenario.with_overrides(given) if given else scenario
         specs += [RunSpec(index, rep, seed, point_scenario) for rep in range(replications)]
     return specs
 
@@ -208,7 +246,9 @@ def runs_frame(specs: Sequence[RunSpec], points: Sequence[Mapping[str, object]],
                outcomes: Sequence[tuple[int, Mapping[str, float]]], metric_names: Sequence[str]) -> pd.DataFrame:
     """runs.csv as a frame: the swept keys, `replication`, `seed`, then every metric (NaN when empty)."""
     keys = list(points[0]) if points else []
-    columns: dict[str, object] = {key: [points[spec.point][key] for spec in specs] for key in keys}
+    # object columns: a blank (None) next to integers must not turn 1, 2, 3 into 1.0, 2.0, 3.0
+    columns: dict[str, object] = {key: pd.Series([points[spec.point][key] for spec in specs], dtype=object)
+                                  for key in keys}
     columns["replication"] = np.array([spec.replication for spec in specs], dtype=np.int64)
     columns["seed"] = np.array([seed for seed, _ in outcomes], dtype=np.int64)
     for name in metric_names:
@@ -227,12 +267,13 @@ def sweep(
 ) -> SweepResult:
     """Run every grid point `replications` times and summarise; same seed, same frames, whatever jobs or scheduler.
 
-    `grid` maps dotted scenario keys to the values to try; `replications` and `seed` default to the scenario's
+    `grid` maps dotted scenario keys to the values to try; points the policy cannot tell apart run once, with the
+    keys it does not read left blank (see `distinct_points`); `replications` and `seed` default to the scenario's
     `[run]` table. `progress` is called with the number of runs just finished.
     """
     from pavilion.sim import METRICS
 
-    points = expand_grid(grid or {})
+    points = grid_points(scenario, grid)
     reps = int(scenario.run.replications) if replications is None else int(replications)
     root = int(scenario.run.seed) if seed is None else int(seed)
     specs = plan(scenario, points, reps, root)

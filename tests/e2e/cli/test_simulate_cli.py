@@ -30,15 +30,17 @@ def test_a_small_study_writes_the_whole_folder(tmp_path: Path, capsys: pytest.Ca
         "queue_lengths.png"]
     runs = pd.read_csv(out / "runs.csv")
     assert list(runs.columns) == ["policy.name", "policy.max_waiting", "replication", "seed", *METRICS]
-    assert len(runs) == 4 * 3
+    assert len(runs) == 3 * 3  # on-demand reads no max_waiting: one baseline configuration
     summary = pd.read_csv(out / "summary.csv")
-    assert len(summary) == 4
+    assert len(summary) == 3 and summary["policy.max_waiting"].isna().tolist() == [False, False, True]
     assert {f"{m}_{s}" for m in METRICS for s in ("mean", "ci95", "empty")} <= set(summary.columns)
     report = (out / "report.md").read_text()
     assert "availability >= 0.5" in report and "![availability_vs_cost](plots/availability_vs_cost.png)" in report
     assert "# swept: policy.max_waiting = [1, 2]" in (out / "scenario.toml").read_text()
     printed = capsys.readouterr().out
     assert "availability" in printed and "on-demand" in printed
+    table = [line.split()[:2] for line in printed.splitlines() if line.split()[:1] == ["on-demand"]]
+    assert table == [["on-demand", "-"]]
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary folder left next to it
 
 

@@ -23,16 +23,19 @@ def serial(scenario: Scenario) -> SweepResult:
 
 
 def test_one_row_per_point_and_replication(serial: SweepResult) -> None:
+    """on-demand reads no max_waiting: its two grid points are one configuration, run once, the key left blank."""
     runs = serial.runs
-    assert len(runs) == 4 * 3
+    assert len(runs) == 3 * 3
     assert list(runs.columns) == [*GRID, "replication", "seed", *METRICS]
-    assert runs["replication"].tolist() == [0, 1, 2] * 4
-    assert runs["policy.max_waiting"].tolist() == [1, 1, 1, 3, 3, 3] * 2
+    assert runs["replication"].tolist() == [0, 1, 2] * 3
+    assert runs["policy.max_waiting"].tolist() == [1, 1, 1, 3, 3, 3, None, None, None]
     assert runs["seed"].is_unique
+    assert serial.summary["policy.name"].tolist() == ["pavilion", "pavilion", "on-demand"]
+    assert serial.summary["policy.max_waiting"].tolist() == [1, 3, None]
 
 
 def test_the_seed_column_repeats_a_run(scenario: Scenario, serial: SweepResult) -> None:
-    row = serial.runs.iloc[10]
+    row = serial.runs.iloc[4]
     point = scenario.with_overrides(expand_grid({k: [row[k]] for k in GRID})[0])
     again = simulate(point, int(row["seed"])).metrics
     for metric in METRICS:

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from pavilion.errors import InputError
-from pavilion.sim.sweep import _batches, execute, expand_grid, run_seed
+from pavilion.sim import load_scenario
+from pavilion.sim.sweep import _batches, distinct_points, execute, expand_grid, grid_points, run_seed
 
 
 def test_grid_is_the_cartesian_product_last_key_fastest() -> None:
@@ -74,3 +75,22 @@ def test_numpy_values_become_python_numbers() -> None:
     assert points == [{"policy.max_waiting": 0, "workload.arrivals.rate_per_hour": 1.5},
                       {"policy.max_waiting": 1, "workload.arrivals.rate_per_hour": 1.5}]
     assert type(points[0]["policy.max_waiting"]) is int
+
+
+def test_points_a_policy_cannot_tell_apart_run_once() -> None:
+    """The policies say which sizes they read; on-demand reads no waiting sizes, so 8 grid points are 1."""
+    base = load_scenario(None)
+    points = grid_points(base, {"policy.name": ["pavilion", "on-demand"], "policy.min_waiting": [0, 1],
+                                "policy.max_waiting": [1, 2, 3, 4]})
+    assert len(points) == 9
+    assert points[:2] == [{"policy.name": "pavilion", "policy.min_waiting": 0, "policy.max_waiting": 1},
+                          {"policy.name": "pavilion", "policy.min_waiting": 0, "policy.max_waiting": 2}]
+    assert points[-1] == {"policy.name": "on-demand", "policy.min_waiting": None, "policy.max_waiting": None}
+    # keys the policy does read, and keys outside the policy, still tell points apart
+    two = grid_points(base, {"policy.name": ["on-demand"], "policy.max_active": [3, 4],
+                             "workload.arrivals.rate_per_hour": [24]})
+    assert [p["policy.max_active"] for p in two] == [3, 4]
+    # the scenario's own policy decides when the name is not swept
+    on_demand = load_scenario(None, overrides={"policy.name": "on-demand"})
+    assert distinct_points(on_demand, [{"policy.max_waiting": 1}, {"policy.max_waiting": 2}]) == [
+        {"policy.max_waiting": None}]
