@@ -8,6 +8,7 @@ metrics_from_events(simulate(scenario, seed=1, event_log=True).event_log, scenar
 ```
 """
 
+from pavilion.sim.calibration import calibrate as calibrate  # fit a scenario from event logs (DESIGN 11)
 from pavilion.sim.defaults import DEFAULT_SCENARIO_TOML
 from pavilion.sim.distributions import Distribution
 from pavilion.sim.eventlog import EVENT_KINDS, EVENT_LOG_COLUMNS, TIMELINE_COLUMNS
