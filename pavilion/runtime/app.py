@@ -56,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from pavilion.runtime.context import Periodic, Runtime
     from pavilion.runtime.db import Database, make_engine
     from pavilion.runtime.notify import SocketIONotifier
+    from pavilion.runtime.platforms.base import HOST_EXTENSION, PlatformHost
     from pavilion.runtime.service import PolicyService
 
     settings = load_config(config)
@@ -83,6 +84,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         Periodic("reconcile", float(settings["RECONCILE_S"]), service.reconcile_all),
     ]
     app.extensions["pavilion"] = runtime
+    service.scheduler = runtime.add_periodic
+    host: PlatformHost = service  # what adapters may ask of the runtime (pavilion.runtime.platforms.base)
+    app.extensions[HOST_EXTENSION] = host
     _login(app, db)
     csrf = CSRFProtect(app)
     app.register_blueprint(api.blueprint)

@@ -44,7 +44,9 @@ class Runtime:
     _started: bool = False
 
     def add_periodic(self, name: str, every_s: float, fn: Callable[[], Any]) -> None:
-        """Run `fn` every `every_s` seconds in the background loop (e.g. the presence sweep)."""
+        """Run `fn` every `every_s` seconds in the background loop (e.g. the presence sweep); one job per name."""
+        if any(job.name == name for job in self.periodic):
+            return  # hooked twice into one app (create_app and a test may both ask)
         self.periodic.append(Periodic(name, every_s, fn))
 
     def run_due(self, now: float | None = None) -> None:

@@ -9,8 +9,8 @@ class ServiceError(Exception):
     status = 400
 
 
-class NotFound(ServiceError):
-    """No such project, worker or assignment (or not this client's)."""
+class NotFound(ServiceError, LookupError):
+    """No such project, worker or assignment (or not this client's); a LookupError, as PlatformHost promises."""
 
     status = 404
 

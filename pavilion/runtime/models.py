@@ -7,19 +7,19 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    Column,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
-    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from pavilion.runtime.platforms.prolific.journal import bonus_journal
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -192,20 +192,6 @@ class ProcessedNotification(Base):
     received_at: Mapped[datetime]
 
 
-# The Prolific bonus journal (pavilion.runtime.platforms.prolific.journal), a plain table: the adapter reads and
-# writes it with Core statements on its own engine, outside the service's sessions. Declared here so that the
-# migrations create it and the schema check covers it; `updated_at` stays Unix seconds, as first shipped.
-prolific_bonus_journal = Table(
-    "prolific_bonus_journal",
-    Base.metadata,
-    Column("key", String(64), primary_key=True),  # the ledger's idempotency key
-    Column("study_id", String(32), nullable=False),
-    Column("submission_id", String(32), nullable=False),
-    Column("participant_id", String(64), nullable=False),
-    Column("amount_cents", Integer, nullable=False),
-    Column("bulk_id", String(32), nullable=False, default=""),
-    Column("fees_cents", Integer, nullable=False, default=0),
-    Column("vat_cents", Integer, nullable=False, default=0),
-    Column("step", String(16), nullable=False),  # new | set_up | pay_sent | paid
-    Column("updated_at", Integer, nullable=False),
-)
+# The Prolific bonus journal, declared by its adapter (pavilion.runtime.platforms.prolific.journal) and copied into
+# these models so that the migrations create it and the schema check covers it.
+prolific_bonus_journal = bonus_journal.to_metadata(Base.metadata)

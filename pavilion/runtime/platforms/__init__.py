@@ -4,7 +4,8 @@ An adapter class is constructed as `cls(settings, config)`: the project's non-se
 config (credentials come from there, i.e. from PAVILION_* environment variables). Adapters may also define the
 class methods `add_serve_arguments(parser)`, `settings_from_args(args) -> dict` (app-config overrides),
 `validate_settings(settings) -> dict` (raise ValueError naming the bad key) and `init_app(app, socketio)`
-(called by create_app for every registered platform: webhook routes, notification consumers via add_periodic).
+(called by create_app for every registered platform: webhook routes, notification consumers through the
+`PlatformHost` that `base.host_of(app)` returns); an instance may define `bind(host)` (see `base`).
 """
 
 from __future__ import annotations

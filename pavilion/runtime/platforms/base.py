@@ -15,18 +15,27 @@ Adapters implement `CrowdPlatform`. The service calls them in three ways:
   ones the platform knows have ended. Push notifications (SQS, webhooks) are fed by the adapter's own consumer
   into `PolicyService.platform_departure`, with a unique notification key; every source is de-duplicated there.
 
-Adapters hold no database handle and never change queues. Credentials come from the app config (environment).
+Adapters never change queues and import nothing of the runtime outside `platforms/`: whatever else they need
+(a periodic job, the stints holding a platform assignment, the database engine for their own journal, reporting a
+departure) they ask of the `PlatformHost` below, which the runtime implements. An adapter instance gets it from
+the optional hook `bind(host)`, called when the service builds the adapter; a class hook `init_app(app, socketio)`
+gets it with `host_of(app)`. Credentials come from the app config (environment).
 Optional class hooks for `pavilion serve`: `add_serve_arguments(parser)` and `settings_from_args(args) -> dict`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 DepartureHow = Literal["submitted", "returned", "abandoned"]
+HOST_EXTENSION = "pavilion.platform_host"  # where create_app puts the PlatformHost in `app.extensions`
 
 
 class PlatformError(Exception):
@@ -156,3 +165,40 @@ class CrowdPlatform(Protocol):
     def fee(self, amount: Decimal) -> Decimal:
         """The platform's commission on paying `amount` dollars."""
         ...
+
+
+class PlatformHost(Protocol):
+    """What the runtime offers adapters besides the CrowdPlatform calls (the runtime's PolicyService implements it)."""
+
+    config: Mapping[str, Any]  # the app config: credentials and defaults from the environment
+
+    def add_periodic(self, name: str, every_s: float, fn: Callable[[], Any]) -> None:
+        """Run `fn` every `every_s` seconds in the server's background loop; a second job of the same name is kept
+        out. RuntimeError when there is no background loop."""
+        ...
+
+    def platform_projects(self, platform: str) -> list[PlatformProject]:
+        """The views of this platform's projects that may still have workers (live, expired or stopped)."""
+        ...
+
+    def platform_view(self, project_id: int) -> tuple[CrowdPlatform, PlatformProject]:
+        """A project's adapter and view; LookupError when there is no such project."""
+        ...
+
+    def stints(self, project_id: int, assignment_id: str) -> list[tuple[str, datetime]]:
+        """(platform worker id, joined at) of the present stints holding a platform assignment id, oldest first."""
+        ...
+
+    def platform_departure(self, project_id: int, departure: Departure, source: str = "platform") -> bool:
+        """Report that an assignment ended; False when it was known already (de-duplicated on `departure.key`)."""
+        ...
+
+    def journal_engine(self) -> Engine:
+        """The runtime's database engine, for an adapter's own table; used outside the service's transactions."""
+        ...
+
+
+def host_of(app: Any) -> PlatformHost:
+    """The PlatformHost that create_app registered on a Flask app (for class hooks such as `init_app`)."""
+    host: PlatformHost = app.extensions[HOST_EXTENSION]
+    return host

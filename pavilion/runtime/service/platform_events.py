@@ -1,10 +1,13 @@
-"""Platform events: departures the platforms report (notifications, webhooks), reconciliation, platform views."""
+"""Platform events and the PlatformHost: reported departures, reconciliation, views and lookups for the adapters."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from pavilion.core import DEPARTURE_KINDS
 from pavilion.runtime import snapshots
@@ -14,10 +17,11 @@ from pavilion.runtime.platforms.base import CrowdPlatform, Departure, PlatformPr
 from pavilion.runtime.service.transaction import ServiceBase, text_field
 
 log = logging.getLogger(__name__)
+LIVE = ("live", "expired", "stopped")  # statuses whose workers or outbox may still need the background loop
 
 
 class PlatformEvents(ServiceBase):
-    """What the adapters' consumers and the reconciliation loop ask of the service."""
+    """What the adapters and the reconciliation loop ask of the service; together, the adapters' PlatformHost."""
 
     def platform_view(self, project_id: int) -> tuple[CrowdPlatform, PlatformProject]:
         """The adapter and view of a project, for the worker pages (identify, submit_target)."""
@@ -74,4 +78,36 @@ class PlatformEvents(ServiceBase):
     def live_project_ids(self) -> list[int]:
         """Projects whose workers or outbox may still need the background loop."""
         with self.db.session_scope() as session:
-            return list(session.scalars(select(Project.id).where(Project.status.in_(("live", "expired", "stopped")))))
+            return list(session.scalars(select(Project.id).where(Project.status.in_(LIVE))))
+
+    # ---- the rest of the PlatformHost (pavilion.runtime.platforms.base) ------------------------------------------
+    def add_periodic(self, name: str, every_s: float, fn: Callable[[], Any]) -> None:
+        """An adapter's job for the background loop (one per name), e.g. a notification consumer."""
+        if self.scheduler is None:
+            raise RuntimeError(f"no background loop to run the periodic job {name!r}")
+        self.scheduler(name, every_s, fn)
+
+    def platform_projects(self, platform: str) -> list[PlatformProject]:
+        """The views of a platform's projects that may still have workers, oldest first."""
+        with self.db.session_scope() as session:
+            query = select(Project).where(Project.platform_name == platform, Project.status.in_(LIVE))
+            return [self.view(session, project) for project in session.scalars(query.order_by(Project.id))]
+
+    def stints(self, project_id: int, assignment_id: str) -> list[tuple[str, datetime]]:
+        """(platform worker id, joined at) of the present stints holding a platform assignment id, oldest first."""
+        with self.db.session_scope() as session:
+            rows = session.execute(
+                select(Worker.platform_worker_id, Assignment.joined_at)
+                .join(Worker, Assignment.worker_id == Worker.id)
+                .where(
+                    Assignment.project_id == project_id,
+                    Assignment.left_at.is_(None),
+                    Assignment.platform_assignment_id == assignment_id,
+                )
+                .order_by(Assignment.joined_at, Assignment.id)
+            ).all()
+        return [(str(worker), joined) for worker, joined in rows]
+
+    def journal_engine(self) -> Engine:
+        """The database engine, for an adapter's own table (the Prolific bonus journal)."""
+        return self.db.engine

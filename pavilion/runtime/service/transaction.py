@@ -101,6 +101,8 @@ class ServiceBase:
         self.refresh_inline = True  # tests: workers hear at once; serving: a background task runs the refresher
         # How a promoted worker reaches the live task; the worker package may replace it.
         self.task_url: Callable[[Project, Assignment], str] = lambda project, a: str(project.task.get("url", ""))
+        # Where adapters' periodic jobs go (PlatformHost.add_periodic): create_app hands in its background loop's.
+        self.scheduler: Callable[[str, float, Callable[[], Any]], None] | None = None
 
     # ---- platforms -------------------------------------------------------------------------------------------
     def platform_for(self, project: Project) -> CrowdPlatform:
@@ -109,6 +111,9 @@ class ServiceBase:
         adapter = self._platforms.get(cache_key)
         if adapter is None:
             adapter = self.platform_factory(project.platform_name, project.platform_settings, self.config)
+            bind = getattr(adapter, "bind", None)
+            if bind is not None:
+                bind(self)  # the adapter's PlatformHost (pavilion.runtime.platforms.base)
             self._platforms[cache_key] = adapter
         return adapter
 

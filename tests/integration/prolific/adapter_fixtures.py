@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from pavilion.emulators.prolific.clock import ManualClock
 from pavilion.emulators.prolific.server import RunningEmulator
+from pavilion.runtime.db import Database, make_engine
+from pavilion.runtime.notify import MemoryNotifier
 from pavilion.runtime.platforms.base import PlatformAssignment, PlatformProject
 from pavilion.runtime.platforms.prolific.adapter import ProlificPlatform
+from pavilion.runtime.service import PolicyService
 
 from .conftest import TOKEN
 
@@ -51,7 +55,14 @@ def make_adapter(running: RunningEmulator, clock: ManualClock, db_url: str, **se
         "DATABASE_URL": db_url,
         "PROLIFIC_BACKOFF_S": 0.001,
     }
-    return ProlificPlatform({"webhooks": False, **settings}, config, clock=clock.now)
+    adapter = ProlificPlatform({"webhooks": False, **settings}, config, clock=clock.now)
+    adapter.bind(host(db_url, config))  # the bonus journal lives in the host's database, as when serving
+    return adapter
+
+
+def host(db_url: str, config: dict[str, Any]) -> PolicyService:
+    """The runtime's PlatformHost on `db_url`: a real PolicyService, as create_app builds it."""
+    return PolicyService(Database(make_engine(db_url)), MemoryNotifier(), lambda: datetime.now(UTC), config)
 
 
 def assignment(sub: dict[str, Any], key: str = "a1") -> PlatformAssignment:

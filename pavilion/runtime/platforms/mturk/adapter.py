@@ -23,6 +23,7 @@ from pavilion.runtime.platforms.base import (
     PlatformProject,
     Preview,
     SubmitForm,
+    host_of,
 )
 from pavilion.runtime.platforms.mturk import hits, payments
 from pavilion.runtime.platforms.mturk.client import (
@@ -132,15 +133,12 @@ class MTurkPlatform:
 
     @classmethod
     def init_app(cls, app: Any, *_: Any) -> None:
-        """Poll the MTurk notification queues in the runtime's background loop (when a queue is configured)."""
-        from pavilion.runtime.context import get_runtime
+        """Poll the MTurk notification queues in the server's background loop (when a queue is configured)."""
         from pavilion.runtime.platforms.mturk.consumer import poll_once
 
-        runtime = get_runtime(app)
-        if any(job.name == "mturk-notifications" for job in runtime.periodic):
-            return
+        host = host_of(app)
         every_s = float(app.config.get("MTURK_POLL_S", 2.0))
-        runtime.add_periodic("mturk-notifications", every_s, lambda: poll_once(runtime.service))
+        host.add_periodic("mturk-notifications", every_s, lambda: poll_once(host))  # one per app: kept once
 
     @property
     def client(self) -> Any:

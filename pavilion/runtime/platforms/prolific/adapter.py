@@ -16,9 +16,11 @@ from pavilion.runtime.platforms.base import (
     PaymentOrder,
     PlatformAssignment,
     PlatformError,
+    PlatformHost,
     PlatformProject,
     Preview,
     SubmitForm,
+    host_of,
 )
 from pavilion.runtime.platforms.prolific import payments
 from pavilion.runtime.platforms.prolific import study as studies
@@ -67,6 +69,7 @@ class ProlificPlatform:
         self.api_url = self.settings["api_url"] or str(config.get("PROLIFIC_API_URL") or DEFAULT_API_URL)
         self.clock = clock
         self._client: ProlificClient | None = None
+        self._host: PlatformHost | None = None
         self._journal: BonusJournal | None = None
         self._hooks: HookSetup | None = None
         self._identities: dict[str, tuple[float, Identity]] = {}
@@ -114,11 +117,16 @@ class ProlificPlatform:
         return {"PROLIFIC_API_URL": url} if url else {}
 
     @classmethod
-    def init_app(cls, app: Any, *args: Any) -> None:
-        """Add the webhook route to a runtime app (see routes.py)."""
+    def init_app(cls, app: Any, *_: Any) -> None:
+        """Add the webhook route to a runtime app (see routes.py); deliveries go to the app's PlatformHost."""
         from pavilion.runtime.platforms.prolific.routes import init_app
 
-        init_app(app, *args)
+        init_app(app, host_of(app), cls)
+
+    def bind(self, host: PlatformHost) -> None:
+        """Called by the service that built this adapter: the bonus journal lives in the host's database."""
+        self._host = host
+        self._journal = None
 
     @property
     def client(self) -> ProlificClient:
@@ -131,7 +139,10 @@ class ProlificPlatform:
     @property
     def journal(self) -> BonusJournal:
         if self._journal is None:
-            self._journal = BonusJournal(str(self.config["DATABASE_URL"]))
+            if self._host is None:
+                raise PlatformError("no database for the Prolific bonus journal: bind the adapter to a host first",
+                                    transient=False)
+            self._journal = BonusJournal(self._host.journal_engine())
         return self._journal
 
     @property

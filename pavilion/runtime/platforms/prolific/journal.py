@@ -1,22 +1,34 @@
 """The Prolific bonus journal: which step each bonus reached, stored before each step, so none is paid twice.
 
-Prolific's pay call is not idempotent and its answer can be lost. The journal lives in the runtime's database (its
-own table, created by the migrations) because the outbox can retry a payment after a crash with no memory of the call.
+Prolific's pay call is not idempotent and its answer can be lost. The journal lives in the runtime's database (the
+host's `journal_engine()`) because the outbox can retry a payment after a crash with no memory of the call. Its
+table is declared here, by the adapter that owns it; the runtime copies it into its models, so the migrations create
+it and the schema check covers it.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, select, update
 
-from pavilion.runtime.db import make_engine
-from pavilion.runtime.models import prolific_bonus_journal as bonus_journal
-
-_engines: dict[str, Engine] = {}
-_engines_lock = threading.Lock()
+# A plain table read and written with Core statements, outside the service's sessions; `updated_at` stays Unix
+# seconds, as first shipped.
+bonus_journal = Table(
+    "prolific_bonus_journal",
+    MetaData(),
+    Column("key", String(64), primary_key=True),  # the ledger's idempotency key
+    Column("study_id", String(32), nullable=False),
+    Column("submission_id", String(32), nullable=False),
+    Column("participant_id", String(64), nullable=False),
+    Column("amount_cents", Integer, nullable=False),
+    Column("bulk_id", String(32), nullable=False, default=""),
+    Column("fees_cents", Integer, nullable=False, default=0),
+    Column("vat_cents", Integer, nullable=False, default=0),
+    Column("step", String(16), nullable=False),  # new | set_up | pay_sent | paid
+    Column("updated_at", Integer, nullable=False),
+)
 
 
 @dataclass(frozen=True)
@@ -32,20 +44,11 @@ class Entry:
     step: str
 
 
-def _engine(url: str) -> Engine:
-    with _engines_lock:
-        engine = _engines.get(url)
-        if engine is None:
-            engine = make_engine(url)
-            _engines[url] = engine
-        return engine
-
-
 class BonusJournal:
     """Read and advance journal entries; every write commits before the caller makes the next Prolific call."""
 
-    def __init__(self, database_url: str) -> None:
-        self.engine = _engine(database_url)
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
 
     def get(self, key: str) -> Entry | None:
         with self.engine.connect() as conn:

@@ -1,34 +1,36 @@
-"""The webhook endpoint Prolific posts to: POST /prolific/webhook/<project_id>, fed into the policy service."""
+"""The webhook endpoint Prolific posts to: POST /prolific/webhook/<project_id>, reported to the platform host."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import Protocol
 
 from flask import Blueprint, Flask, Response, request
 
-from pavilion.runtime.platforms.base import PlatformError
+from pavilion.runtime.platforms.base import Departure, PlatformError, PlatformHost, PlatformProject
 from pavilion.runtime.platforms.prolific.webhooks import WebhookRejected
 
 log = logging.getLogger(__name__)
 
 
-def blueprint() -> Blueprint:
-    """Signed deliveries only; a departure reaches the service de-duplicated on the event id."""
-    from pavilion.runtime.context import get_runtime
-    from pavilion.runtime.errors import NotFound
-    from pavilion.runtime.platforms.prolific.adapter import ProlificPlatform
+class WebhookReceiver(Protocol):
+    """The adapter side of a delivery (the ProlificPlatform, handed in by its `init_app`: no import cycle)."""
 
+    def webhook(self, project: PlatformProject, headers: Mapping[str, str], body: bytes) -> Departure | None: ...
+
+
+def blueprint(host: PlatformHost, receiver: type[WebhookReceiver]) -> Blueprint:
+    """Signed deliveries only; a departure reaches the host de-duplicated on the event id."""
     bp = Blueprint("prolific_webhooks", __name__)
 
     @bp.post("/prolific/webhook/<int:project_id>")
     def webhook(project_id: int) -> tuple[str, int] | Response:
-        service = get_runtime().service
         try:
-            adapter, view = service.platform_view(project_id)
-        except NotFound:
+            adapter, view = host.platform_view(project_id)
+        except LookupError:
             return "", 404
-        if not isinstance(adapter, ProlificPlatform):
+        if not isinstance(adapter, receiver):
             return "", 404
         try:
             gone = adapter.webhook(view, dict(request.headers.items()), request.get_data())
@@ -42,17 +44,17 @@ def blueprint() -> Blueprint:
             log.warning("Prolific webhook for project %s not confirmed yet: %s", project_id, exc)
             return "", 503  # Prolific retries; reconciliation catches it otherwise
         if gone is not None:
-            service.platform_departure(project_id, gone, source="webhook")
+            host.platform_departure(project_id, gone, source="webhook")
         return "", 204
 
     return bp
 
 
-def init_app(app: Flask, *_: Any) -> None:
+def init_app(app: Flask, host: PlatformHost, receiver: type[WebhookReceiver]) -> None:
     """Register the webhook route, exempt from CSRF (deliveries are authenticated by their HMAC signature)."""
     if "prolific_webhooks" in app.blueprints:
         return  # registered already (create_app and a test may both ask)
-    bp = blueprint()
+    bp = blueprint(host, receiver)
     app.register_blueprint(bp)
     csrf = app.extensions.get("csrf")
     if csrf is not None:
