@@ -13,7 +13,7 @@ Adapters implement `CrowdPlatform`. The service calls them in three ways:
   itself when the worker is done or the job stops.
 * from the reconciliation loop: `reconcile` receives the assignments the service believes present and returns the
   ones the platform knows have ended. Push notifications (SQS, webhooks) are fed by the adapter's own consumer
-  into `PolicyService.platform_departure`, with a unique notification key; every source is de-duplicated there.
+  into `PlatformHost.platform_departure`, with a unique notification key; every source is de-duplicated there.
 
 Adapters never change queues and import nothing of the runtime outside `platforms/`: whatever else they need
 (a periodic job, the stints holding a platform assignment, the database engine for their own journal, reporting a
