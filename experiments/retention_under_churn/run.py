@@ -4,8 +4,9 @@ Usage: python experiments/retention_under_churn/run.py [--replications N] [--hor
                                                        [--out DIR]
 For each churn share x, both queues' exits become submitted 1-x, returned 0.6x, abandoned 0.4x (the default
 scenario's 3:2 split of returns to abandonments). At every x, pavilion (max_waiting 3) and on-demand run with an
-instant hire (the default) and with a 120-s hire delay, all with the same seeds (common random numbers), on the
-default scenario with a busier crowd (48 arrivals per hour, where hiring rather than the crowd limits replacement).
+instant hire (the default) and with a 120-s hire delay, and with abandoned slots held to their 30-min deadline (the
+default, as the platforms do) or re-opened at once, all with the same seeds (common random numbers), on the
+default scenario (48 arrivals per hour).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from pavilion.sim.report import summary_table
 from pavilion.sim.sweep import sweep
 
 CHURN = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
-GRID: dict[str, list[object]] = {"policy.name": ["pavilion", "on-demand"], "workload.hire_delay_s.value": [0, 120]}
+GRID: dict[str, list[object]] = {"policy.name": ["pavilion", "on-demand"], "workload.hire_delay_s.value": [0, 120],
+                                 "workload.abandoned_slot_reopens": ["at_deadline", "at_once"]}
 KEYS = ["churn", *GRID]
 SHOWN = ["availability", "full_ratio", "mean_active", "replacement_latency_mean_s", "hires", "cost_usd",
          "cost_per_available_hour", "returned", "abandoned"]
