@@ -80,7 +80,8 @@ def distinct_points(scenario: Scenario, points: Sequence[Mapping[str, object]]) 
     for point in points:
         name = point.get("policy.name", scenario.policy.name)
         try:
-            reads = get_policy(str(name)).reads
+            # a policy registered without `reads` is taken to read every size
+            reads: tuple[str, ...] = getattr(get_policy(str(name)), "reads", QUEUE_FIELDS)
         except ValueError:
             reads = QUEUE_FIELDS  # an unknown policy: the scenario's validation will name it
         blanked = {k: None if _unread(k, reads) else v for k, v in point.items()}
