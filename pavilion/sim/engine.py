@@ -53,14 +53,12 @@ class _Stopped(Exception):
 
 
 class Worker:
-    """A worker holding a place in a queue (ghosts included)."""
+    """A worker holding a place in a queue (ghosts included); what they are paid is the metrics' business."""
 
-    __slots__ = ("gone", "joined_at", "promoted_at", "queue", "vanished", "wid")
+    __slots__ = ("gone", "queue", "vanished", "wid")
 
-    def __init__(self, wid: str, joined_at: float, queue: str) -> None:
+    def __init__(self, wid: str, queue: str) -> None:
         self.wid = wid
-        self.joined_at = joined_at
-        self.promoted_at = joined_at if queue == "active" else math.nan
         self.queue = queue
         self.vanished = False
         self.gone = False  # the policy has seen them leave
@@ -216,7 +214,7 @@ class Simulation:
         queue = self.state.queue_of(wid)
         if queue is not None:
             promoted = any(type(a) is Promote and a.worker_id == wid for a in actions)
-            worker = Worker(wid, now, "waiting" if promoted else queue)
+            worker = Worker(wid, "waiting" if promoted else queue)
             self.workers[wid] = worker
             if worker.queue == "active":
                 self._after(next(self.duration), self._on_active_done, wid)
@@ -238,7 +236,6 @@ class Simulation:
     def _promoted(self, now: float, wid: str) -> None:
         worker = self.workers[wid]
         worker.queue = "active"
-        worker.promoted_at = now
         self.metrics.promoted(now, wid)
         if self.log is not None:
             self.log.append((now, wid, "promoted", "active", ""))
