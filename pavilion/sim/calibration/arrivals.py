@@ -1,12 +1,11 @@
-"""Slot traffic: which open slot each join took, the pooled arrival rate, per-slot fill times and the hire delay.
+"""Slot traffic: which open slot each join took, the pooled arrival rate and the hire delay.
 
-Slots are alike, so the log does not say which open slot a joiner took; we match joins to open slots first in,
-first out. Whatever the matching, the total open time is the same, so the exponential fit (and the pooled rate,
-takes over time with a slot open) is exact; for other families FIFO is exact when slots that open at different
-times are never open together, and narrows the spread a little when they are.
+Slots are alike, so the log does not say which open slot a joiner took. Whatever the matching, the total open time
+is the same, so the pooled rate (joins over the time a slot was open) and an exponential fill time (joins over
+open slot-time) are exact; fill.py imputes the matching for other families.
 
 The posting delay is not in the log (a `hire` row is when the policy asked, not when the slots appeared), but it
-bounds the joins: nobody can take a slot before it opens. For a constant delay d and exponential filling the
+bounds the joins: nobody can take a slot before it opens. For a constant delay d and pooled arrivals the
 likelihood grows with d as long as every join still finds an open slot, so the maximum-likelihood delay is the
 largest such d; its lower 95% bound is where the expected number of joins lost by shortening it reaches ln 20
 (the minimum of exponential slacks).
@@ -15,8 +14,7 @@ largest such d; its lower 95% bound is where the expected number of joins lost b
 from __future__ import annotations
 
 import math
-from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from pavilion.sim.calibration.fits import MIN_EVENTS, Estimate
@@ -36,11 +34,19 @@ class SlotSpells:
     slot_time_s: float = 0.0  # open slots integrated over time
 
 
-def _job_spells(job: JobSlots, hire_delay_s: float, spells: SlotSpells) -> None:
+Chooser = Callable[[float, list[float]], int]  # (take time, open times of the open slots, oldest first) -> index
+
+
+def first_in(take: float, opened: list[float]) -> int:
+    """The oldest open slot."""
+    return 0
+
+
+def _job_spells(job: JobSlots, hire_delay_s: float, spells: SlotSpells, choose: Chooser) -> None:
     end = job.end_s
     opens = sorted([(t + hire_delay_s, n) for t, n in job.hires if t + hire_delay_s < end]
                    + [(t, 1) for t in job.reopens if t < end])
-    waiting: deque[float] = deque()  # open times of the slots open now, oldest first
+    waiting: list[float] = []  # open times of the slots open now, oldest first
     last = 0.0
     i = 0
 
@@ -58,7 +64,8 @@ def _job_spells(job: JobSlots, hire_delay_s: float, spells: SlotSpells) -> None:
             i += 1
         advance(take)
         if waiting:
-            spells.fill.add(take - waiting.popleft(), observed=True)
+            index = choose(take, waiting) if waiting[0] != waiting[-1] else 0
+            spells.fill.add(take - waiting.pop(index), observed=True)
             spells.takes += 1
         else:
             spells.unmatched += 1
@@ -70,11 +77,11 @@ def _job_spells(job: JobSlots, hire_delay_s: float, spells: SlotSpells) -> None:
         spells.fill.add(end - opened, observed=False)
 
 
-def slot_spells(jobs: Sequence[JobSlots], hire_delay_s: float) -> SlotSpells:
-    """Spells of every slot of every job, hires opening `hire_delay_s` after their row."""
+def slot_spells(jobs: Sequence[JobSlots], hire_delay_s: float, choose: Chooser = first_in) -> SlotSpells:
+    """Spells of every slot of every job, hires opening `hire_delay_s` after their row, joins matched by `choose`."""
     spells = SlotSpells()
     for job in jobs:
-        _job_spells(job, hire_delay_s, spells)
+        _job_spells(job, hire_delay_s, spells, choose)
     return spells
 
 

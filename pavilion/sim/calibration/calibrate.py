@@ -12,6 +12,7 @@ import pandas as pd
 
 from pavilion.errors import InputError
 from pavilion.sim.calibration.arrivals import DelayFit, RateFit, SlotSpells, fit_hire_delay, fit_rate, slot_spells
+from pavilion.sim.calibration.fill import fit_fill
 from pavilion.sim.calibration.fits import FAMILIES, MIN_EVENTS, DurationFit, fit_duration
 from pavilion.sim.calibration.observations import (
     Observations,
@@ -72,66 +73,89 @@ def _few(what: str, n: int) -> str:
     return f"{n} {what}; at least {MIN_EVENTS} needed"
 
 
+Families = Sequence[str] | Mapping[str, Sequence[str]]
+
+
+def _candidates(families: Families, key: str) -> Sequence[str]:
+    return families.get(key, FAMILIES) if isinstance(families, Mapping) else families
+
+
+class _Choices:
+    """What goes into the calibrated scenario (`fitted`) and what stays as the base has it, and why (`kept`)."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, str] = {}
+        self.fitted: dict[str, Any] = {}
+
+    def duration(self, key: str, fit: DurationFit, what: str) -> DurationFit:
+        if fit.chosen is None:
+            self.kept[key] = _few(what, fit.events) if not fit.failed else "no family converged"
+        else:
+            self.fitted[key] = fit.chosen.table()
+        return fit
+
+    def shares(self, key: str, shares: ShareFit, what: str) -> ShareFit:
+        if shares.enough:
+            self.fitted[key] = shares.table()
+        else:
+            self.kept[key] = _few(what, shares.total)
+        return shares
+
+    def hire_delay(self, obs: Observations, base: Scenario, per_slot: bool) -> tuple[DelayFit | None, float]:
+        """The fitted delay (pooled arrivals only: per slot it adds to every fill time) and the delay to use."""
+        delay = None if per_slot else fit_hire_delay(obs.jobs, per_slot)
+        hires = sum(len(job.hires) for job in obs.jobs)
+        if delay is None:
+            self.kept["hire_delay_s"] = (
+                "per-slot arrivals: the delay cannot be told apart from time_to_fill_s" if per_slot
+                else _few("hires", hires) if hires < MIN_EVENTS else "no join bounds the delay")
+            return None, base.workload.hire_delay_s.mean
+        self.fitted["hire_delay_s"] = {"dist": "constant", "value": round(delay.delay.value, 3)}
+        return delay, delay.delay.value
+
+    def fill(self, fill: DurationFit) -> DurationFit:
+        if fill.chosen is None:
+            self.kept["arrivals"] = _few("slots filled", fill.events)
+        else:
+            self.fitted["arrivals"] = {"mode": "per_slot", "time_to_fill_s": fill.chosen.table()}
+        return fill
+
+    def rate(self, rate: RateFit) -> RateFit:
+        if rate.takes < MIN_EVENTS or not math.isfinite(rate.rate_per_hour.value):
+            self.kept["arrivals"] = _few("joins", rate.takes)
+        else:
+            self.fitted["arrivals"] = {"mode": "pooled", "rate_per_hour": float(f"{rate.rate_per_hour.value:.4g}")}
+        return rate
+
+
 def calibrate(logs: Sequence[Log], base: Scenario | None = None, *, names: Sequence[str] | None = None,
-              families: Sequence[str] | Mapping[str, Sequence[str]] = FAMILIES) -> Calibration:
+              families: Families = FAMILIES) -> Calibration:
     """Fit the workload from event logs; policy, payment and run keys (and whatever has too little data) from `base`.
 
     `base` defaults to the embedded default scenario. `families` are the candidates for every duration, or per key
     (waiting_patience_s, active_duration_s, time_to_fill_s). Bad logs raise InputError naming file, row and problem.
     """
-
-    def candidates(key: str) -> Sequence[str]:
-        return families.get(key, FAMILIES) if isinstance(families, Mapping) else families
-
     base = base if base is not None else load_scenario(None)
     obs = observe(logs, slot_rules(base), names)
-    kept: dict[str, str] = {}
-    fitted: dict[str, Any] = {}
-    patience = fit_duration(obs.patience.times, obs.patience.observed, candidates("waiting_patience_s"))
-    active = fit_duration(obs.active.times, obs.active.observed, candidates("active_duration_s"))
-    for key, fit, what in (("waiting_patience_s", patience, "waiting departures observed"),
-                           ("active_duration_s", active, "active departures observed")):
-        chosen = fit.chosen
-        if chosen is None:
-            kept[key] = _few(what, fit.events) if not fit.failed else "no family converged"
-        else:
-            fitted[key] = chosen.table()
-    waiting_exit, active_exit = fit_shares(obs.waiting_exits), fit_shares(obs.active_exits)
-    for key, shares, what in (("waiting_exit", waiting_exit, "waiting departures"),
-                              ("active_exit", active_exit, "active departures")):
-        if shares.enough:
-            fitted[key] = shares.table()
-        else:
-            kept[key] = _few(what, shares.total)
+    c = _Choices()
+    patience = c.duration("waiting_patience_s", fit_duration(
+        obs.patience.times, obs.patience.observed, _candidates(families, "waiting_patience_s")),
+        "waiting departures observed")
+    active = c.duration("active_duration_s", fit_duration(
+        obs.active.times, obs.active.observed, _candidates(families, "active_duration_s")),
+        "active departures observed")
+    waiting_exit = c.shares("waiting_exit", fit_shares(obs.waiting_exits), "waiting departures")
+    active_exit = c.shares("active_exit", fit_shares(obs.active_exits), "active departures")
     mode = base.workload.arrivals.mode
-    per_slot = mode == "per_slot"
-    # Per-slot, a posting delay and the fill time add up in every spell; only pooled arrivals tell them apart.
-    delay = None if per_slot else fit_hire_delay(obs.jobs, per_slot)
-    hires = sum(len(job.hires) for job in obs.jobs)
-    if delay is None:
-        kept["hire_delay_s"] = ("per-slot arrivals: the delay cannot be told apart from time_to_fill_s" if per_slot
-                                else _few("hires", hires) if hires < MIN_EVENTS else "no join bounds the delay")
-        used_delay = base.workload.hire_delay_s.mean
-    else:
-        used_delay = delay.delay.value
-        fitted["hire_delay_s"] = {"dist": "constant", "value": round(used_delay, 3)}
+    delay, used_delay = c.hire_delay(obs, base, mode == "per_slot")
     spells = slot_spells(obs.jobs, used_delay)
     rate, fill = None, None
-    if per_slot:
-        fill = fit_duration(spells.fill.times, spells.fill.observed, candidates("time_to_fill_s"))
-        if fill.chosen is None:
-            kept["arrivals"] = _few("slots filled", fill.events)
-        else:
-            fitted["arrivals"] = {"mode": "per_slot", "time_to_fill_s": fill.chosen.table()}
+    if mode == "per_slot":
+        fill = c.fill(fit_fill(obs.jobs, used_delay, _candidates(families, "time_to_fill_s")))
     else:
-        rate = fit_rate(spells)
-        if rate.takes < MIN_EVENTS or not math.isfinite(rate.rate_per_hour.value):
-            kept["arrivals"] = _few("joins", rate.takes)
-        else:
-            fitted["arrivals"] = {"mode": "pooled", "rate_per_hour": float(f"{rate.rate_per_hour.value:.4g}")}
+        rate = c.rate(fit_rate(spells))
     data = base.to_dict()
     data["name"] = f"{base.name} calibrated"
-    data["workload"].update(fitted)
-    scenario = load_scenario(data)
+    data["workload"].update(c.fitted)
     return Calibration(base, obs, patience, active, waiting_exit, active_exit, mode, spells, rate, fill, delay,
-                       kept, scenario)
+                       c.kept, load_scenario(data))

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from pavilion.sim.distributions import lognormal_log_params
+
 FAMILIES: tuple[str, ...] = ("exponential", "weibull", "lognormal")
 MIN_EVENTS = 10  # fewer observed events than this: keep the base scenario's value
 Z95 = 1.959963984540054
@@ -37,7 +39,7 @@ class Estimate:
 
 @dataclass(frozen=True)
 class FamilyFit:
-    """One family fitted by censored maximum likelihood; `model` is the fitted lifelines object (for plots)."""
+    """One family fitted by censored maximum likelihood; `model` is the fitted lifelines object (None if combined)."""
 
     family: str
     params: tuple[Estimate, ...]
@@ -52,20 +54,28 @@ class FamilyFit:
     def param(self, name: str) -> Estimate:
         return next(p for p in self.params if p.name == name)
 
+    def frozen(self) -> Any:
+        """The fitted distribution as a frozen scipy.stats object."""
+        from scipy import stats
+
+        v = {e.name: e.value for e in self.params}
+        if self.family == "exponential":
+            return stats.expon(scale=v["mean"])
+        if self.family == "weibull":
+            return stats.weibull_min(v["shape"], scale=v["scale"])
+        mu, sigma = lognormal_log_params(v["mean"], v["sd"])
+        return stats.lognorm(sigma, scale=math.exp(mu))
+
     def survival(self, times: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        return np.asarray(self.model.survival_function_at_times(times), dtype=np.float64)
+        return np.asarray(self.frozen().sf(times), dtype=np.float64)
 
     def quantile(self, p: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        """Times t with F(t) = p, from the closed forms of each family."""
-        values = {e.name: e.value for e in self.params}
-        if self.family == "exponential":
-            return -values["mean"] * np.log1p(-p)
-        if self.family == "weibull":
-            return values["scale"] * (-np.log1p(-p)) ** (1 / values["shape"])
-        from scipy.stats import norm
+        """Times t with F(t) = p."""
+        return np.asarray(self.frozen().ppf(p), dtype=np.float64)
 
-        mu, sigma = float(self.model.mu_), float(self.model.sigma_)
-        return np.exp(mu + sigma * np.asarray(norm.ppf(p), dtype=np.float64))
+    def log_hazard(self, times: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        dist = self.frozen()
+        return np.asarray(dist.logpdf(times) - dist.logsf(times), dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -118,12 +128,21 @@ def _fitter(family: str) -> Any:
     return {"exponential": ExponentialFitter, "weibull": WeibullFitter, "lognormal": LogNormalFitter}[family]()
 
 
+def _start(family: str, times: npt.NDArray[np.float64], observed: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+    """A starting point near the optimum (lifelines' own is generic): it saves about a third of a fit's time."""
+    mean = float(times.sum() / max(int(observed.sum()), 1))  # the exponential's exact maximum-likelihood mean
+    if family == "lognormal":
+        return np.array([math.log(float(np.median(times))), 1.0])
+    return np.array([mean, 1.0]) if family == "weibull" else np.array([mean])
+
+
 def fit_family(family: str, times: npt.NDArray[np.float64], observed: npt.NDArray[np.bool_]) -> FamilyFit:
     """One family by censored maximum likelihood (raises lifelines' ConvergenceError when it does not converge)."""
     model = _fitter(family)
+    times = np.maximum(times, SHORTEST_S)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # lifelines' approximation and convergence chatter; failures still raise
-        model.fit(np.maximum(times, SHORTEST_S), observed, timeline=[float(np.max(times))])
+        model.fit(times, observed, timeline=[float(np.max(times))], initial_point=_start(family, times, observed))
     return FamilyFit(family, _estimates(family, model), float(model.log_likelihood_), float(model.AIC_), model)
 
 
