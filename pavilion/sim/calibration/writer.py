@@ -49,6 +49,9 @@ def arrival_lines(cal: Calibration) -> list[str]:
                      f"{head}: {interval(cal.rate.rate_per_hour)} (exact Poisson CI)")
     elif cal.fill is not None:
         lines += duration_lines("arrivals.time_to_fill_s", cal.fill, kept, "slots")
+        if kept is None:
+            lines.append("  (which open slot each joiner took is not logged: AIC on a uniformly random matching; "
+                         "a non-exponential fit pooled over imputed matchings)")
     if cal.spells.unmatched:
         lines.append(f"  {cal.spells.unmatched} joins found no open slot under the base scenario's slot rules")
     delay = cal.hire_delay

@@ -87,3 +87,18 @@ def test_a_bad_log_is_one_line_exit_2_and_nothing_written(
 def test_a_missing_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["calibrate", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "s.toml")]) == 2
     assert "nope.csv: not found" in capsys.readouterr().err
+
+
+def test_a_per_slot_base_gets_a_fitted_time_to_fill(tmp_path: Path) -> None:
+    from pavilion.sim.presets import preset_path
+
+    chorus = load_scenario(preset_path("chorus"))  # per-slot lognormal time_to_fill_s, mean 72 s, SD 87 s
+    log = tmp_path / "events.csv"
+    simulate(chorus, 3, event_log=True).event_log.to_csv(log, index=False)
+    out = tmp_path / "scenario.toml"
+    assert main(["calibrate", str(log), "--scenario", str(preset_path("chorus")), "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    arrivals = load_scenario(out).workload.arrivals
+    assert arrivals.mode == "per_slot" and arrivals.rate_per_hour is None and arrivals.time_to_fill_s is not None
+    assert "hire_delay_s: kept from the base scenario (per-slot arrivals" in text
+    assert "arrivals.time_to_fill_s: " in text and "AIC: " in text
