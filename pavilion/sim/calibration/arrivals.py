@@ -77,6 +77,46 @@ def _job_spells(job: JobSlots, hire_delay_s: float, spells: SlotSpells, choose: 
         spells.fill.add(end - opened, observed=False)
 
 
+def _job_counts(job: JobSlots, hire_delay_s: float, spells: SlotSpells) -> None:
+    """As _job_spells without telling slots apart: counts and open time only (the hire-delay search's hot loop)."""
+    end = job.end_s
+    opens = sorted([(t + hire_delay_s, n) for t, n in job.hires if t + hire_delay_s < end]
+                   + [(t, 1) for t in job.reopens if t < end])
+    n, last, i = 0, 0.0, 0
+    open_time = slot_time = 0.0
+    takes = unmatched = 0
+    count = len(job.takes)
+    for j, at in enumerate([*job.takes, end]):
+        while i < len(opens) and opens[i][0] <= at:
+            t, k = opens[i]
+            if n:
+                open_time += t - last
+                slot_time += (t - last) * n
+            last, n, i = t, n + k, i + 1
+        if n:
+            open_time += at - last
+            slot_time += (at - last) * n
+        last = at
+        if j == count:
+            break  # the end of recruiting, not a join
+        if n:
+            n, takes = n - 1, takes + 1
+        else:
+            unmatched += 1
+    spells.takes += takes
+    spells.unmatched += unmatched
+    spells.open_time_s += open_time
+    spells.slot_time_s += slot_time
+
+
+def slot_counts(jobs: Sequence[JobSlots], hire_delay_s: float) -> SlotSpells:
+    """Joins, joins without an open slot, and open time, as slot_spells gives them, without the spells."""
+    spells = SlotSpells()
+    for job in jobs:
+        _job_counts(job, hire_delay_s, spells)
+    return spells
+
+
 def slot_spells(jobs: Sequence[JobSlots], hire_delay_s: float, choose: Chooser = first_in) -> SlotSpells:
     """Spells of every slot of every job, hires opening `hire_delay_s` after their row, joins matched by `choose`."""
     spells = SlotSpells()
@@ -123,25 +163,25 @@ def fit_hire_delay(jobs: Sequence[JobSlots], per_slot: bool) -> DelayFit | None:
     hires = sum(len(job.hires) for job in jobs)
     if hires < MIN_EVENTS:
         return None
-    base = slot_spells(jobs, 0.0)
+    base = slot_counts(jobs, 0.0)
     longest = max((job.end_s for job in jobs), default=0.0)
-    if longest <= 0 or slot_spells(jobs, longest).unmatched == base.unmatched:
+    if longest <= 0 or slot_counts(jobs, longest).unmatched == base.unmatched:
         return None
     low, high = 0.0, longest
-    for _ in range(60):
+    for _ in range(40):  # to a millionth of the job's length
         mid = (low + high) / 2
-        low, high = (mid, high) if slot_spells(jobs, mid).unmatched == base.unmatched else (low, mid)
-    best = slot_spells(jobs, low)
+        low, high = (mid, high) if slot_counts(jobs, mid).unmatched == base.unmatched else (low, mid)
+    best = slot_counts(jobs, low)
     exposure = _exposure(best, per_slot)
     rate = best.takes / exposure if exposure > 0 else math.nan
 
     def lost(d: float) -> float:
-        return rate * (_exposure(slot_spells(jobs, d), per_slot) - exposure)
+        return rate * (_exposure(slot_counts(jobs, d), per_slot) - exposure)
 
     bound = 0.0
     if lost(0.0) > LN20:
         lo, hi = 0.0, low
-        for _ in range(60):
+        for _ in range(40):
             mid = (lo + hi) / 2
             lo, hi = (mid, hi) if lost(mid) > LN20 else (lo, mid)
         bound = lo

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from pavilion.errors import InputError
-from pavilion.sim.calibration.arrivals import DelayFit, RateFit, SlotSpells, fit_hire_delay, fit_rate, slot_spells
+from pavilion.sim.calibration.arrivals import DelayFit, RateFit, SlotSpells, fit_hire_delay, fit_rate, slot_counts
 from pavilion.sim.calibration.fill import fit_fill
 from pavilion.sim.calibration.fits import FAMILIES, MIN_EVENTS, DurationFit, fit_duration
 from pavilion.sim.calibration.observations import (
@@ -148,7 +148,7 @@ def calibrate(logs: Sequence[Log], base: Scenario | None = None, *, names: Seque
     active_exit = c.shares("active_exit", fit_shares(obs.active_exits), "active departures")
     mode = base.workload.arrivals.mode
     delay, used_delay = c.hire_delay(obs, base, mode == "per_slot")
-    spells = slot_spells(obs.jobs, used_delay)
+    spells = slot_counts(obs.jobs, used_delay)
     rate, fill = None, None
     if mode == "per_slot":
         fill = c.fill(fit_fill(obs.jobs, used_delay, _candidates(families, "time_to_fill_s")))

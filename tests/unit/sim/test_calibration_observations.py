@@ -86,3 +86,32 @@ def test_bad_logs_name_the_row_and_the_problem(log: str, message: str) -> None:
     with pytest.raises(InputError) as caught:
         observe_rows(rows("header\n" + log), "events.csv", RULES)
     assert str(caught.value).startswith(f"events.csv: {message}")
+
+
+def test_joins_take_the_open_slots_and_the_rest_are_censored_at_the_stop() -> None:
+    from pavilion.sim.calibration.arrivals import slot_counts, slot_spells
+
+    job = observe_rows(rows(LOG), "events.csv", RULES).jobs[0]
+    spells = slot_spells([job], hire_delay_s=0.0)
+    fills = sorted(zip(spells.fill.times, spells.fill.observed, strict=True))
+    assert fills == [(10, True), (20, True), (30, True), (100, False), (130, True), (280, False), (600, True),
+                     (1700, False), (2000, False), (2100, False)]
+    assert (spells.takes, spells.unmatched, spells.open_time_s) == (5, 0, 2100)
+    assert spells.slot_time_s == sum(spells.fill.times)  # open slot-seconds, however joins are matched
+    counts = slot_counts([job], hire_delay_s=0.0)
+    assert (counts.takes, counts.unmatched, counts.open_time_s, counts.slot_time_s) == (
+        5, 0, 2100, spells.slot_time_s)
+    late = slot_counts([job], hire_delay_s=15.0)  # the launch's slots open at 15 s: the join at 10 s had none
+    assert (late.takes, late.unmatched) == (4, 1)
+
+
+def test_the_hire_delay_is_the_largest_every_join_allows() -> None:
+    from pavilion.sim.calibration.arrivals import fit_hire_delay
+    from pavilion.sim.calibration.observations import JobSlots
+
+    job = JobSlots(hires=[(100.0 * k, 1) for k in range(12)], takes=[100.0 * k + 50 + k for k in range(12)],
+                   end_s=1200.0)
+    fit = fit_hire_delay([job], per_slot=False)
+    assert fit is not None and fit.hires == 12
+    assert fit.delay.value == pytest.approx(50, abs=1e-6) and 0 <= fit.delay.low < 50
+    assert fit_hire_delay([JobSlots(hires=job.hires[:9], takes=job.takes[:9], end_s=900.0)], per_slot=False) is None
