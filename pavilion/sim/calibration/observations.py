@@ -273,8 +273,18 @@ def observe_frame(frame: pd.DataFrame, name: str, rules: SlotRules) -> Observati
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise InputError(f"{name}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
-    columns = [frame[c].tolist() for c in COLUMNS]
+    columns = [frame[c].tolist() for c in COLUMNS[:1]] + [[_text(v) for v in frame[c].tolist()] for c in COLUMNS[1:]]
     return observe_rows(zip(*columns, strict=True), name, rules)
+
+
+def _text(value: object) -> str:
+    """A text cell as written, also from a frame read without keep_default_na=False (NaN, 6.0 for '6')."""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        if value.is_integer():
+            return str(int(value))
+    return "" if value is None else str(value)
 
 
 def _observe(numbered: Iterable[tuple[int, Sequence[object]]], name: str, rules: SlotRules) -> Observations:

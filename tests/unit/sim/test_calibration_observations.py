@@ -115,3 +115,14 @@ def test_the_hire_delay_is_the_largest_every_join_allows() -> None:
     assert fit is not None and fit.hires == 12
     assert fit.delay.value == pytest.approx(50, abs=1e-6) and 0 <= fit.delay.low < 50
     assert fit_hire_delay([JobSlots(hires=job.hires[:9], takes=job.takes[:9], end_s=900.0)], per_slot=False) is None
+
+
+def test_a_frame_read_with_pandas_defaults_reads_the_same() -> None:
+    import pandas as pd
+
+    from pavilion.sim.calibration.observations import observe_frame
+
+    plain = pd.read_csv(io.StringIO(LOG))  # empty cells become NaN, hire counts floats
+    obs = observe_frame(plain, "frame", RULES)
+    assert obs.active.times == observe_rows(rows(LOG), "events.csv", RULES).active.times
+    assert obs.jobs[0].hires == [(0, 6), (400, 1)]
