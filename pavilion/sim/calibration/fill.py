@@ -33,7 +33,10 @@ def hazard_chooser(fit: FamilyFit, rng: np.random.Generator) -> Chooser:
     def choose(take: float, opened: list[float]) -> int:
         ages = np.maximum(take - np.asarray(opened), 1e-9)
         log_h = fit.log_hazard(ages)
-        weights = np.exp(log_h - np.max(log_h))
+        top = float(np.max(log_h))
+        if not math.isfinite(top):  # every slot so young (or old) that the hazard under- or overflows
+            return int(rng.integers(len(opened)))
+        weights = np.exp(log_h - top)
         return int(rng.choice(len(opened), p=weights / weights.sum()))
 
     return choose
