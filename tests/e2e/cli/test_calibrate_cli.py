@@ -102,3 +102,13 @@ def test_a_per_slot_base_gets_a_fitted_time_to_fill(tmp_path: Path) -> None:
     assert arrivals.mode == "per_slot" and arrivals.rate_per_hour is None and arrivals.time_to_fill_s is not None
     assert "hire_delay_s: kept from the base scenario (per-slot arrivals" in text
     assert "arrivals.time_to_fill_s: " in text and "AIC: " in text
+
+
+def test_registering_the_command_imports_no_survival_library() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; import pavilion.cli as c; c.build_parser(); "
+            "print(sorted(m for m in ('lifelines', 'scipy', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert "lifelines" not in out and "scipy" not in out, out
