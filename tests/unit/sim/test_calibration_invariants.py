@@ -16,7 +16,9 @@ from pavilion.sim.calibration.fill import uniform_chooser
 scenarios = st.fixed_dictionaries({
     "policy.name": st.sampled_from(["pavilion", "on-demand"]),
     "policy.max_waiting": st.integers(1, 3),
+    "workload.arrivals.mode": st.sampled_from(["pooled", "per_slot"]),
     "workload.arrivals.rate_per_hour": st.floats(20, 120),
+    "workload.hire_delay_s.value": st.sampled_from([0.0, 45.0]),
     "workload.waiting_patience_s.mean": st.floats(60, 900),
     "workload.abandoned_slot_reopens": st.sampled_from(["at_once", "at_deadline"]),
     "workload.assignment_duration_s": st.sampled_from([600.0, 1800.0]),
@@ -46,8 +48,10 @@ def test_each_worker_is_one_stint_and_open_time_is_the_same_however_matched(
     assert all(t >= 0 for t in obs.patience.times + obs.active.times)
     job = obs.jobs[0]
     assert len(job.takes) == joined
-    fifo, shuffled = slot_spells(obs.jobs, 0.0), slot_spells(obs.jobs, 0.0, uniform_chooser(np.random.default_rng(0)))
-    counts = slot_counts(obs.jobs, 0.0)
+    delay = scenario.workload.hire_delay_s.mean
+    fifo = slot_spells(obs.jobs, delay)
+    shuffled = slot_spells(obs.jobs, delay, uniform_chooser(np.random.default_rng(0)))
+    counts = slot_counts(obs.jobs, delay)
     assert fifo.unmatched == counts.unmatched == 0  # the simulator's joins always find a slot under its own rules
     for spells in (fifo, shuffled):
         assert math.isclose(sum(spells.fill.times), counts.slot_time_s, rel_tol=1e-9, abs_tol=1e-6)
