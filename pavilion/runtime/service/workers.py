@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from pavilion.core import DEPARTURE_KINDS, WorkerJoined
 from pavilion.runtime import snapshots
 from pavilion.runtime.errors import BadInput, Conflict, NotFound
-from pavilion.runtime.models import Assignment, Project, Worker
+from pavilion.runtime.models import Assignment, EventLog, Project, Worker
 from pavilion.runtime.platforms.base import Identity
 from pavilion.runtime.service.transaction import ServiceBase, text_field
 from pavilion.runtime.state import state_from_json
@@ -112,6 +112,32 @@ class WorkerEvents(ServiceBase):
                 return False
             ctx = self._leave(session, project, assignment, how, source)
         self._finish(ctx)
+        return True
+
+    def ready(self, project_id: int, assignment_key: str) -> bool:
+        """The promoted worker's page acknowledged `promoted`: one `ready` row in the event log (DESIGN section 9).
+
+        Only the first acknowledgement of a stint is logged (a reload is promoted again and answers again).
+        Returns False when the stint was not active or was already logged."""
+        text_field(assignment_key, "assignment key", 32)
+        with self.db.session_scope() as session:
+            project = self._get(session, project_id)
+            assignment = session.scalars(
+                select(Assignment).where(Assignment.project_id == project.id, Assignment.key == assignment_key)
+            ).one_or_none()
+            if assignment is None or assignment.queue != "active" or project.launched_at is None:
+                return False
+            logged = session.scalar(
+                select(EventLog.id).where(
+                    EventLog.project_id == project.id, EventLog.worker == assignment_key, EventLog.event == "ready"
+                )
+            )
+            if logged is not None:
+                return False
+            now = self.clock()
+            time_s = (now - project.launched_at).total_seconds()
+            session.add(EventLog(project_id=project.id, at=now, time_s=time_s, worker=assignment_key,
+                                 event="ready", queue="active", detail=""))
         return True
 
     def worker_status(self, project_id: int, assignment_key: str) -> dict[str, Any]:

@@ -146,6 +146,7 @@ class WorkerNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships 
         if stint.queue != "active":
             raise Refused("ready is sent only after a promotion")
         self.side.presence.ready(claim.assignment_key)
+        self.side.runtime.service.ready(claim.project_id, claim.assignment_key)
         return {"ok": True}
 
     def _leave(self, claim: WorkerClaim, payload: tuple[Any, ...]) -> Reply:
