@@ -8,7 +8,7 @@ from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
 
 from pavilion.core import JobState
-from pavilion.runtime.models import Assignment, EventLog, Project
+from pavilion.runtime.models import Assignment, EventLog, Payment, Project
 from pavilion.runtime.pay import earned_so_far
 from pavilion.runtime.platforms.base import PlatformAssignment
 from pavilion.runtime.state import state_from_json
@@ -17,7 +17,7 @@ COUNTED = ("submitted", "returned", "abandoned", "rejected")
 
 
 def counts(session: Session, project_id: int) -> dict[str, int]:
-    """Joined, present, how stints ended, and slots hired."""
+    """Joined, present, how stints ended, slots hired, and stints paid (at least one ledger line paid)."""
     by_how = dict(
         session.execute(
             select(Assignment.how_left, func.count(Assignment.id))
@@ -33,6 +33,12 @@ def counts(session: Session, project_id: int) -> dict[str, int]:
     out = {"joined": sum(by_how.values()), "present": by_how.get(None, 0)}
     out.update({how: by_how.get(how, 0) for how in COUNTED})
     out["hired"] = int(hired or 0)
+    paid = session.scalar(
+        select(func.count(func.distinct(Payment.assignment_id))).where(
+            Payment.project_id == project_id, Payment.status == "paid"
+        )
+    )
+    out["paid"] = int(paid or 0)
     return out
 
 

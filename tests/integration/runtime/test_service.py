@@ -112,6 +112,7 @@ def test_submit_pays_reward_and_wages_from_server_times(service: PolicyService, 
         (a, "active"): (800, "paid"),
     }
     assert service.snapshot(pid)["counts"]["hired"] == 8  # two consumed slots re-hired
+    assert service.snapshot(pid)["counts"]["paid"] == 2  # stints with a paid ledger line
 
 
 def test_full_job_rejects_and_the_worker_is_told(database, notifier: MemoryNotifier, clock) -> None:
