@@ -192,6 +192,17 @@ class ProcessedNotification(Base):
     received_at: Mapped[datetime]
 
 
+class PresenceRow(Base):
+    """One server process's view of one stint: its open sockets there and its last sign of life (issue 17)."""
+
+    __tablename__ = "presence"
+    process_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    assignment_key: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+    project_id: Mapped[int]
+    last_seen: Mapped[datetime]
+    sockets: Mapped[int]
+
+
 # The Prolific bonus journal, declared by its adapter (pavilion.runtime.platforms.prolific.journal) and copied into
 # these models so that the migrations create it and the schema check covers it.
 prolific_bonus_journal = bonus_journal.to_metadata(Base.metadata)
