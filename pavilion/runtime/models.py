@@ -71,10 +71,22 @@ class ApiToken(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     admin_id: Mapped[int] = mapped_column(ForeignKey("admins.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(8), default="", server_default="")  # shown to tell tokens apart
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     admin: Mapped[Admin] = relationship()
+
+
+class AdminLogin(Base):
+    """One admin login (browser session): its cookie is honoured only while this row is not revoked."""
+
+    __tablename__ = "admin_logins"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    admin_id: Mapped[int] = mapped_column(ForeignKey("admins.id", ondelete="CASCADE"), index=True)
+    login_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the id kept in the cookie
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
 
 
 class Project(Base):
