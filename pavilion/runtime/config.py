@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pavilion.errors import InputError
+from pavilion.runtime import database_url
 
 ENV_PREFIX = "PAVILION_"
 
@@ -24,9 +25,12 @@ DEFAULTS: dict[str, Any] = {
     "ABANDON_GRACE_S": 15.0,  # a worker with no socket and no heartbeat this long has abandoned
     "TOKEN_MAX_AGE_S": 6 * 3600,  # worker tokens expire after this
     "PUBLIC_URL": "",  # base URL for task links given to platforms ("" -> the request's host)
-    "ASYNC_MODE": "threading",  # Socket.IO async mode; `pavilion serve` sets "eventlet"
+    "ASYNC_MODE": "",  # gevent | threading | eventlet; "" -> what the process runs on (gevent once patched)
     "AUTO_MIGRATE": True,  # run `db upgrade` when the app starts (development convenience)
-    "BACKGROUND_TASKS": None,  # outbox retry, reconciliation, presence sweeps; None -> on with eventlet
+    "BACKGROUND_TASKS": None,  # outbox retry, reconciliation, presence sweeps; None -> on with gevent/eventlet
+    "MESSAGE_QUEUE": "",  # e.g. redis://127.0.0.1:6379/0: Socket.IO emits relayed between server processes
+    "MAX_WORKERS_CONNECTED": 2000,  # per process: joins beyond this get a "full" page (admin and API stay up)
+    "JOB_LOG": "",  # a file: one line per periodic job run (time, job, pid), to audit job ownership
     "OUTBOX_RETRY_S": 10.0,  # seconds between outbox retry passes
     "QUEUE_REFRESH_S": 0.5,  # when serving, positions and counts reach pages at most this often (coalesced)
     "RECONCILE_S": 60.0,  # seconds between platform reconciliation passes
@@ -40,6 +44,20 @@ DEFAULTS: dict[str, Any] = {
 PLATFORM_PREFIXES = ("MTURK_", "PROLIFIC_", "LOCAL_")
 
 Clock = Callable[[], datetime]
+
+
+ASYNC_MODES = ("gevent", "threading", "eventlet")
+
+
+def patched_async_mode() -> str:
+    """The async mode the standard library was patched for (gunicorn -k gevent, `pavilion serve`), else threading."""
+    import socket
+
+    module = getattr(socket.socket, "__module__", "")  # gevent._socket3 / eventlet.greenio.base once patched
+    for mode in ("gevent", "eventlet"):
+        if module.startswith(mode):
+            return mode
+    return "threading"
 
 
 def utc_now() -> datetime:
@@ -69,13 +87,16 @@ def _coerce(key: str, raw: str) -> Any:
 
 
 def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
-    """The PAVILION_* variables that name a known key or a platform credential."""
+    """The PAVILION_* variables that name a known key or a platform credential (and DATABASE_URL)."""
     found: dict[str, Any] = {}
+    url, _ = database_url.from_environ(environ)
+    if url:
+        found["DATABASE_URL"] = url
     for name, raw in environ.items():
         if not name.startswith(ENV_PREFIX) or name.startswith(ENV_PREFIX + "TEST_"):
             continue
         key = name[len(ENV_PREFIX) :]
-        if key in DEFAULTS or key.startswith(PLATFORM_PREFIXES):
+        if (key in DEFAULTS and key != "DATABASE_URL") or key.startswith(PLATFORM_PREFIXES):
             found[key] = _coerce(key, raw)
     return found
 
@@ -116,14 +137,19 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
         instance.mkdir(parents=True, exist_ok=True)
     if not config["DATABASE_URL"]:
         config["DATABASE_URL"] = f"sqlite:///{instance / 'pavilion.sqlite'}"
+    config["DATABASE_URL"] = database_url.normalise(str(config["DATABASE_URL"]))
+    if config["ENV"] == "production":
+        _, variable = database_url.from_environ(os.environ if environ is None else environ)
+        database_url.check_sqlite_folder(config["DATABASE_URL"], variable or "PAVILION_DATABASE_URL (unset)")
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _secret_key(instance, config["ENV"])
     for key in ("ABANDON_GRACE_S", "QUEUE_REFRESH_S"):
         if float(config[key]) <= 0:
             raise InputError(f"PAVILION_{key} must be > 0, got {config[key]}")
-    if config["ASYNC_MODE"] not in ("threading", "eventlet"):
-        raise InputError(f"PAVILION_ASYNC_MODE must be threading or eventlet, got {config['ASYNC_MODE']!r}")
+    config["ASYNC_MODE"] = config["ASYNC_MODE"] or patched_async_mode()
+    if config["ASYNC_MODE"] not in ASYNC_MODES:
+        raise InputError(f"PAVILION_ASYNC_MODE must be gevent, threading or eventlet, got {config['ASYNC_MODE']!r}")
     if config["BACKGROUND_TASKS"] is None:
-        config["BACKGROUND_TASKS"] = config["ASYNC_MODE"] == "eventlet"
+        config["BACKGROUND_TASKS"] = config["ASYNC_MODE"] != "threading"
     config.setdefault("CLOCK", utc_now)
     return config

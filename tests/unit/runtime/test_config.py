@@ -42,7 +42,8 @@ def test_unknown_variables_are_ignored_but_credentials_kept(tmp_path: Path) -> N
         ({"PAVILION_QUEUE_REFRESH_S": "0"}, "PAVILION_QUEUE_REFRESH_S must be > 0"),
         ({"PAVILION_AUTO_MIGRATE": "perhaps"}, "PAVILION_AUTO_MIGRATE must be true/false"),
         ({"PAVILION_MAX_CONTENT_LENGTH": "1e6"}, "PAVILION_MAX_CONTENT_LENGTH must be int"),
-        ({"PAVILION_ASYNC_MODE": "gevent"}, "PAVILION_ASYNC_MODE must be threading or eventlet"),
+        ({"PAVILION_ASYNC_MODE": "tornado"}, "PAVILION_ASYNC_MODE must be gevent, threading or eventlet"),
+        ({"PAVILION_MAX_WORKERS_CONNECTED": "many"}, "PAVILION_MAX_WORKERS_CONNECTED must be int"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path: Path, env: dict[str, str], message: str) -> None:
