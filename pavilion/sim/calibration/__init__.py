@@ -2,8 +2,10 @@
 
 ```python
 from pavilion.sim.calibration import calibrate
+from pavilion.sim.calibration.writer import write_scenario
 result = calibrate(["pilot/events.csv"], base=load_scenario("study.toml"))
-result.scenario            # the calibrated Scenario; write_scenario(result) is its annotated TOML
+result.scenario                                  # the calibrated Scenario
+write_scenario(result, "calibrated.toml")        # its TOML, the evidence in header comments
 ```
 lifelines is imported only when a fit runs.
 """
