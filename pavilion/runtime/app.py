@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,6 +10,8 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from pavilion.runtime.config import load_config
+
+log = logging.getLogger("pavilion.runtime")
 
 
 def _spawner(socketio: Any, background: bool) -> Any:
@@ -47,13 +50,34 @@ def _json_errors(app: Flask) -> None:
         return exc
 
 
+def _serving_log() -> None:
+    """When serving, the runtime's INFO lines (database opened, job owners) reach stderr under any server."""
+    root = logging.getLogger("pavilion")
+    if not root.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s pavilion[%(process)d] %(levelname)s %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+
+
+def _socketio(app: Flask, settings: Mapping[str, Any]) -> Any:
+    """The SocketIO server; with MESSAGE_QUEUE (Redis) its emits reach workers connected to other processes."""
+    from flask_socketio import SocketIO
+
+    queue = str(settings["MESSAGE_QUEUE"]) or None
+    return SocketIO(
+        app, async_mode=settings["ASYNC_MODE"], max_http_buffer_size=int(settings["MAX_CONTENT_LENGTH"]),
+        message_queue=queue, channel="pavilion-socketio",
+    )
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build a runtime app: defaults < instance/pavilion.cfg < PAVILION_* environment < `config`."""
-    from flask_socketio import SocketIO
     from flask_wtf import CSRFProtect
 
-    from pavilion.runtime import admin, api, migrate, platforms, worker
+    from pavilion.runtime import admin, api, capacity, jobs, migrate, platforms, worker
     from pavilion.runtime.context import Periodic, Runtime
+    from pavilion.runtime.database_url import redacted
     from pavilion.runtime.db import Database, make_engine
     from pavilion.runtime.notify import SocketIONotifier
     from pavilion.runtime.platforms.base import HOST_EXTENSION, PlatformHost
@@ -66,12 +90,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     if settings["ENV"] == "production" and "SESSION_COOKIE_SECURE" not in settings:
         app.config["SESSION_COOKIE_SECURE"] = True  # admin sessions only over HTTPS
+    serving = bool(settings["BACKGROUND_TASKS"])
+    if serving:
+        _serving_log()
+        capacity.raise_open_files(int(settings["MAX_WORKERS_CONNECTED"]) + capacity.RESERVE + 1024)
     db = Database(make_engine(settings["DATABASE_URL"], echo=bool(settings["SQL_ECHO"])))
+    log.info("database %s (%s mode)", redacted(settings["DATABASE_URL"]), settings["ASYNC_MODE"])
     if settings["AUTO_MIGRATE"]:
         migrate.upgrade(db.engine)
-    socketio = SocketIO(
-        app, async_mode=settings["ASYNC_MODE"], max_http_buffer_size=int(settings["MAX_CONTENT_LENGTH"])
-    )
+    socketio = _socketio(app, settings)
     notifier = SocketIONotifier(socketio)
     clock = settings["CLOCK"]
     service = PolicyService(db, notifier, clock, app.config, _spawner(socketio, bool(settings["BACKGROUND_TASKS"])))
@@ -79,6 +106,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         service.refresh_inline = False  # positions and counts go out in coalesced bursts (pavilion.runtime.refresh)
         service.refresher.pause = lambda: socketio.sleep(0)
     runtime = Runtime(app.config, db, socketio, notifier, service, clock)
+    if serving:
+        runtime.owners = jobs.ownership(db.engine)
+        runtime.job_log = jobs.JobLog(str(settings["JOB_LOG"]))
+        runtime.on_claim["outbox"] = service.outbox.recover  # the dead owner's calls in flight are retried
     runtime.periodic += [
         Periodic("outbox", float(settings["OUTBOX_RETRY_S"]), service.outbox.run),
         Periodic("reconcile", float(settings["RECONCILE_S"]), service.reconcile_all),
@@ -93,8 +124,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.exempt(api.blueprint)  # bearer tokens, not cookies: no CSRF exposure
     _json_errors(app)
     worker.init_app(app, socketio)
+    capacity.init_app(app, socketio)
     admin.init_app(app, socketio)
     platforms.init_platforms(app, socketio)
-    if settings["BACKGROUND_TASKS"]:
+    if serving:
         runtime.start_background()
     return app

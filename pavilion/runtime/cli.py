@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,9 +42,9 @@ def _platform_classes() -> list[Any]:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the runtime's subcommands."""
-    serve = sub.add_parser("serve", help="run the live runtime (Flask-SocketIO with eventlet)")
+    serve = sub.add_parser("serve", help="run the live runtime (Flask-SocketIO on gevent)")
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=5000, help="port (default 5000)")
+    serve.add_argument("--port", type=int, default=None, help="port (default: $PORT, else 5000)")
     serve.add_argument("--platform", default=None, help="default platform of new projects (default: local)")
     for cls in _platform_classes():
         hook = getattr(cls, "add_serve_arguments", None)
@@ -67,26 +68,54 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     token.set_defaults(func=_with_database_errors(_create_token))
 
 
+def _port(given: int | None) -> int:
+    """--port, else the platform's PORT variable, else 5000."""
+    if given is None:
+        raw = os.environ.get("PORT", "").strip()
+        if raw and not raw.isdigit():
+            raise InputError(f"PORT must be a port number, got {raw!r}")
+        given = int(raw) if raw else 5000
+    if not 0 < given < 65536:
+        raise InputError(f"--port must be between 1 and 65535, got {given}")
+    return given
+
+
+def _patch(mode: str) -> str:
+    """Make the standard library cooperative for the chosen server: gevent (default) or eventlet (deprecated)."""
+    import warnings
+
+    if mode not in ("gevent", "eventlet"):
+        raise InputError(f"PAVILION_ASYNC_MODE must be gevent or eventlet for `pavilion serve`, got {mode!r}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # eventlet announces its maintenance mode on import
+            if mode == "gevent":
+                from gevent import monkey
+
+                monkey.patch_all()
+            else:
+                import eventlet
+
+                eventlet.monkey_patch()
+    except ImportError:
+        raise InputError(f"PAVILION_ASYNC_MODE={mode} but {mode} is not installed (pip install {mode})") from None
+    return mode
+
+
 def _serve(args: argparse.Namespace) -> int:
     import gc
-    import warnings
 
     from pavilion.runtime.platforms import PLATFORMS
 
     if args.platform is not None and args.platform not in PLATFORMS:
         raise InputError(f"--platform must be one of {', '.join(sorted(PLATFORMS))}, got {args.platform!r}")
-    if not 0 < args.port < 65536:
-        raise InputError(f"--port must be between 1 and 65535, got {args.port}")
+    args.port = _port(args.port)
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # eventlet announces its maintenance mode on import
-        import eventlet
-
-    eventlet.monkey_patch()
+    mode = _patch(os.environ.get("PAVILION_ASYNC_MODE", "") or "gevent")
     from pavilion.runtime import create_app
     from pavilion.runtime.context import get_runtime
 
-    overrides: dict[str, Any] = {"ASYNC_MODE": "eventlet", "BACKGROUND_TASKS": True}
+    overrides: dict[str, Any] = {"ASYNC_MODE": mode, "BACKGROUND_TASKS": True}
     if args.platform is not None:
         overrides["PLATFORM"] = args.platform
     for cls in _platform_classes():
@@ -99,12 +128,24 @@ def _serve(args: argparse.Namespace) -> int:
     # the collector's full passes, which stall every connected socket while they run, short (measured: 65 ms less).
     gc.collect()
     gc.freeze()
-    print(f"pavilion: serving on http://{args.host}:{args.port} (platform {app.config['PLATFORM']})", flush=True)
+    where = f"http://{args.host}:{args.port} (platform {app.config['PLATFORM']}, {mode})"
+    print(f"pavilion: serving on {where}", flush=True)
+    limits = _server_limits(mode, app.config)
     try:
-        runtime.socketio.run(app, host=args.host, port=args.port, log_output=False)
+        runtime.socketio.run(app, host=args.host, port=args.port, log_output=False, **limits)
     finally:
         runtime.shutdown()
     return 0
+
+
+def _server_limits(mode: str, config: Any) -> dict[str, Any]:
+    """Deliberate connection limits: gevent accepts without a pool (the cap gates joins); eventlet's pool sized."""
+    from pavilion.runtime.capacity import RESERVE
+
+    ceiling = int(config["MAX_WORKERS_CONNECTED"]) + RESERVE
+    if mode == "eventlet":
+        return {"max_size": max(ceiling, 1024)}  # eventlet's default pool (1,024) was the old ceiling
+    return {"backlog": 2048}
 
 
 def _database() -> Any:

@@ -1,4 +1,4 @@
-"""`pavilion db upgrade`, `pavilion admin create-user|create-token` and `pavilion serve` (a real eventlet server)."""
+"""`pavilion db upgrade`, `pavilion admin create-user|create-token` and `pavilion serve` (a real gevent server)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def test_db_upgrade_then_users_and_tokens(
         (["admin", "create-user", "bad name!", "--password-stdin"], "a long password\n", "username"),
         (["admin", "create-user", "bob", "--password-stdin"], "short\n", "at least 8 characters"),
         (["admin", "create-token", "nobody"], "", "no user 'nobody'"),
-        (["serve", "--platform", "ebay"], "", "--platform must be one of"),  # refused before eventlet patches
+        (["serve", "--platform", "ebay"], "", "--platform must be one of"),  # refused before gevent patches
         (["serve", "--port", "70000"], "", "--port must be between"),
     ],
 )
