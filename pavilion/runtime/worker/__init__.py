@@ -39,3 +39,5 @@ def init_app(app: Flask, socketio: Any) -> None:
     app.register_blueprint(make_blueprint())
     socketio.on_namespace(WorkerNamespace(side))
     runtime.add_periodic("presence", PRESENCE_SWEEP_S, lambda: sweeper.sweep(side))
+    # Every process writes its own sightings (it is not a job for one process at a time, unlike the sweep).
+    runtime.add_periodic("presence-flush", side.flush_s, lambda: sweeper.flush(side))

@@ -17,6 +17,7 @@ from pavilion.runtime.errors import ServiceError
 from pavilion.runtime.models import Assignment, Project
 from pavilion.runtime.notify import WORKER_NAMESPACE, worker_room
 from pavilion.runtime.tokens import TokenError, WorkerClaim
+from pavilion.runtime.worker import sweeper
 from pavilion.runtime.worker.side import WorkerSide
 from pavilion.runtime.worker.stint import Stint, StintError, load_stint, max_waiting_s
 from pavilion.runtime.worker.validate import EVENTS, PayloadError, check_event, leave_how, no_payload, token_of
@@ -72,6 +73,7 @@ class WorkerNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships 
         with self._guard:
             self._claims[sid] = claim
         self.side.presence.connected(sid, claim.project_id, claim.assignment_key)
+        self._share(claim.assignment_key)
         # A (re)connect gets the current state at once: a reload within the grace finds its place as it was.
         emit("queue", stint.message, to=sid)
         if stint.queue == "active":
@@ -83,7 +85,16 @@ class WorkerNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships 
         sid = _sid()
         with self._guard:
             self._claims.pop(sid, None)
-        self.side.presence.disconnected(sid)
+        key = self.side.presence.disconnected(sid)
+        if key is not None:
+            self._share(key)
+
+    def _share(self, key: str) -> None:
+        """A socket opened or closed: the other processes' sweeps see it at once (heartbeats wait for the flush)."""
+        try:
+            sweeper.flush(self.side, {key})
+        except Exception as exc:  # the periodic flush retries; the socket itself is fine
+            log.warning("presence of %s not written yet: %s", key, exc)
 
     # ---- events --------------------------------------------------------------------------------------------------
     def trigger_event(self, event: str, *args: Any) -> Any:

@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from pavilion.runtime.context import Runtime
 from pavilion.runtime.tokens import WorkerTokens
 from pavilion.runtime.worker.presence import Presence
+from pavilion.runtime.worker.presence_table import PresenceTable, new_process_id
 
 EXTENSION = "pavilion.worker"
 
@@ -21,13 +22,20 @@ class WorkerSide:
     tokens: WorkerTokens
     presence: Presence
     grace_s: float
+    table: PresenceTable  # what every process sees (pavilion.runtime.worker.presence_table)
+
+    @property
+    def flush_s(self) -> float:
+        """How often this process writes its sightings: a third of the grace, so a live socket's row stays fresh."""
+        return self.grace_s / 3
 
 
 def build_side(runtime: Runtime) -> WorkerSide:
     """The worker side of a runtime, configured from the app config (secret, token age, abandon grace)."""
     config = runtime.config
     tokens = WorkerTokens(str(config["SECRET_KEY"]), float(config["TOKEN_MAX_AGE_S"]), runtime.clock)
-    return WorkerSide(runtime, tokens, Presence(runtime.clock), float(config["ABANDON_GRACE_S"]))
+    table = PresenceTable(runtime.db, new_process_id())
+    return WorkerSide(runtime, tokens, Presence(runtime.clock), float(config["ABANDON_GRACE_S"]), table)
 
 
 def get_worker_side(app: Flask | None = None) -> WorkerSide:

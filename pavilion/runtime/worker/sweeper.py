@@ -1,8 +1,10 @@
-"""The abandon sweep: a stint with no socket and no heartbeat for the grace is one `abandoned` departure."""
+"""The abandon sweep: a stint with no socket and no heartbeat for the grace, on any process, is one `abandoned`
+departure; and the flush that writes this process's sightings for the others' sweeps."""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -31,6 +33,10 @@ def sweep(side: WorkerSide) -> list[str]:
     Returns the keys this pass found stale."""
     mark = side.presence.mark()
     side.presence.adopt(present_stints(side), mark)
+    candidates = side.presence.stale_keys(side.grace_s)
+    if candidates:
+        # Stale here, but the socket may live on another process: judge by the latest sign of life anywhere.
+        side.presence.observe(side.table.latest(candidates))
     stale = side.presence.take_stale(side.grace_s)
     for project_id, key in stale:
         try:
@@ -38,9 +44,22 @@ def sweep(side: WorkerSide) -> list[str]:
         except ServiceError as exc:
             log.warning("abandon of %s in project %s refused: %s", key, project_id, exc)
             continue
-        if departed and side.presence.get(key) is not None:
-            # The page came back between the staleness check and the departure: its place is gone, so say so
-            # rather than leave it waiting for messages that will never come.
+        if departed:
+            # The page may have come back between the staleness check and the departure, here or on another
+            # process: its place is gone, so say so rather than leave it waiting for messages that never come.
             side.runtime.notifier.to_worker(key, "rejected", {"reason": "abandoned"})
             side.presence.forget(key)
     return [key for _, key in stale]
+
+
+def flush(side: WorkerSide, keys: set[str] | None = None) -> None:
+    """Write this process's sightings (of `keys`, or all due) to the presence table; drop rows long expired."""
+    rows, gone = side.presence.sightings(keys)
+    try:
+        side.table.write(rows)
+        side.table.remove(gone)
+        if keys is None:
+            side.table.expire(side.runtime.clock() - timedelta(seconds=4 * side.grace_s))
+    except Exception:
+        side.presence.unsent(rows, gone)
+        raise
