@@ -25,9 +25,10 @@ Claim = Literal["owner", "new", "other"]  # held already / just taken over (wait
 NAMESPACE = b"pavilion-periodic-job:"
 
 
-def lock_key(name: str) -> int:
-    """A stable signed 64-bit advisory-lock key per job name (the same in every process and release)."""
-    return int.from_bytes(hashlib.sha256(NAMESPACE + name.encode()).digest()[:8], "big", signed=True)
+def lock_key(name: str, schema: str = "") -> int:
+    """A stable signed 64-bit advisory-lock key per job name and schema (advisory locks span a whole database)."""
+    digest = hashlib.sha256(NAMESPACE + schema.encode() + b"/" + name.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 class Everyone:
@@ -47,17 +48,24 @@ class AdvisoryLocks:
         self.engine = engine
         self._conn: Any = None
         self._owned: set[str] = set()
+        self._schema = ""
 
     def _connection(self) -> Any:
         if self._conn is None:
-            self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            conn = self.engine.execution_options(isolation_level="AUTOCOMMIT").connect()
+            conn.detach()  # its own, never back to the pool: closing it must end the session and its locks
+            self._conn = conn
+            self._schema = str(self._conn.execute(text("SELECT current_schema()")).scalar() or "")
         return self._conn
+
+    def _key(self, name: str) -> int:
+        return lock_key(name, self._schema)
 
     def claim(self, name: str) -> Claim:
         """Try the job's lock; a held lock is re-checked on the live connection, so a lost one is noticed."""
         try:
-            got = bool(self._connection().execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_key(name)})
-                       .scalar())
+            conn = self._connection()
+            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._key(name)}).scalar())
         except Exception:  # the connection broke: its locks are gone with it; start again next interval
             log.warning("job lock connection lost; periodic jobs are re-claimed at their next interval")
             self._reset()
@@ -67,7 +75,7 @@ class AdvisoryLocks:
             return "other"
         if name in self._owned:
             # Session locks stack: undo this extra level so one unlock-by-disconnect level stays.
-            self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key(name)})
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key(name)})
             return "owner"
         self._owned.add(name)
         log.info("this process (pid %d) now runs the periodic job %s", os.getpid(), name)
