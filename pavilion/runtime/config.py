@@ -39,6 +39,10 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "",  # Flask-Limiter storage ("" -> REDIS_URL when set, else memory:// per process)
     "LOGIN_LIMIT_PER_USER": "5 per minute",  # failed admin logins allowed per username
     "LOGIN_LIMIT_PER_IP": "20 per minute",  # failed admin logins allowed per client address
+    "SOCKET_EVENT_BURST": 10,  # events a worker's socket may send at once; then SOCKET_EVENT_RATE_PER_S
+    "SOCKET_EVENT_RATE_PER_S": 2.0,  # sustained events per second per socket; more are dropped
+    "SOCKET_ABUSE_DROPS": 200,  # this many dropped within a minute: the socket is disconnected
+    "HEARTBEAT_CACHE_S": 10.0,  # a heartbeat reads the stint from the database at most this often per stint
 }
 
 PLATFORM_PREFIXES = ("MTURK_", "PROLIFIC_", "LOCAL_")
