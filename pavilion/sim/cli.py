@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING, Any
 from pavilion.errors import InputError
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from pavilion.sim import Scenario
+    from pavilion.sim.precision import Precision
     from pavilion.sim.report import Target
     from pavilion.sim.sweep import SweepResult
 
@@ -63,6 +62,17 @@ def parse_sweeps(items: Sequence[str]) -> dict[str, list[object]]:
     return grid
 
 
+def parse_baseline(text: str) -> dict[str, object]:
+    """`--baseline K=V[,K=V]` as settings (checked against the grid by the sweep, before anything runs)."""
+    baseline: dict[str, object] = {}
+    for item in text.split(","):
+        key, value = _split_pair(item, "--baseline")
+        if key in baseline:
+            raise InputError(f"--baseline {key}: given more than once")
+        baseline[key] = parse_value(key, value)
+    return baseline
+
+
 def _positive_int(text: str | None, flag: str, minimum: int = 1) -> int | None:
     if text is None:
         return None
@@ -101,11 +111,16 @@ class Request:
     target: Target | None
     minimise: str
     quiet: bool
+    baseline: dict[str, object] | None = None
+    independent: bool = False
+    precision: Precision | None = None
+    exact: bool = False
 
 
 def parse_request(args: argparse.Namespace) -> Request:
     """Check every flag before anything runs; each bad one is an InputError naming it."""
     from pavilion.sim import METRICS
+    from pavilion.sim.precision import parse_precision
     from pavilion.sim.presets import preset_path
     from pavilion.sim.report import check_out_dir, parse_target
 
@@ -130,19 +145,47 @@ def parse_request(args: argparse.Namespace) -> Request:
         raise InputError(f"--minimise {args.minimise!r}: unknown metric (known: {', '.join(METRICS)})")
     target = parse_target(args.target, list(METRICS)) if args.target is not None else None
     jobs = _positive_int(args.jobs, "--jobs") or 1
-    return Request(source, args.preset, overrides, grid, jobs, args.scheduler, out, target, args.minimise, args.quiet)
+    baseline = parse_baseline(args.baseline) if args.baseline is not None else None
+    cap = _positive_int(args.max_replications, "--max-replications", minimum=2)
+    if cap is not None and args.precision is None:
+        raise InputError("--max-replications: only with --precision")
+    precision = parse_precision(args.precision, list(METRICS), cap) if args.precision is not None else None
+    if args.exact and (baseline or precision or args.independent or args.target):
+        raise InputError("--exact: solves each point's chain; --baseline, --precision, --independent and --target "
+                         "are for simulated studies")
+    return Request(source, args.preset, overrides, grid, jobs, args.scheduler, out, target, args.minimise, args.quiet,
+                   baseline, bool(args.independent), precision, bool(args.exact))
 
 
 def command_line(request: Request, scenario: Scenario) -> str:
-    """The call that reproduces this study, with the effective run settings spelled out."""
+    """The call that reproduces this study: every --set as given (run.* included), the effective run settings and
+    every flag that changes the numbers or the answer."""
     parts = ["pavilion", "simulate"]
     parts += [f"--preset={request.preset}"] if request.preset else [str(request.source)] if request.source else []
-    parts += [f"--set={k}={v}" for k, v in request.overrides.items() if not k.startswith("run.")]
-    parts += [f"--sweep={k}={','.join(str(v) for v in vs)}" for k, vs in request.grid.items()]
+    flagged = ("run.replications", "run.seed", "run.horizon_s")  # spelled out below with their effective values
+    parts += [f"--set={k}={flag_value(k, v)}" for k, v in request.overrides.items() if k not in flagged]
+    parts += [f"--sweep={k}={','.join(flag_value(k, v) for v in vs)}" for k, vs in request.grid.items()]
     parts += [f"--replications={scenario.run.replications}", f"--seed={scenario.run.seed}",
-              f"--horizon={scenario.run.horizon_s:g}", f"--out={request.out}"]
-    parts += [f"--target={request.target.metric}{request.target.op}{request.target.value:g}"] if request.target else []
+              f"--horizon={scenario.run.horizon_s!r}", f"--out={request.out}"]
+    parts += [f"--target={request.target.metric}{request.target.op}{request.target.value!r}"] if request.target else []
+    parts += [f"--minimise={request.minimise}"] if request.minimise != "cost_usd" else []
+    if request.baseline:
+        parts.append("--baseline=" + ",".join(f"{k}={flag_value(k, v)}" for k, v in request.baseline.items()))
+    parts += ["--independent"] if request.independent else []
+    if request.precision is not None:
+        p = request.precision
+        parts += [f"--precision={p.metric}={p.half_width!r}", f"--max-replications={p.max_replications}"]
     return shlex.join(parts)
+
+
+def flag_value(key: str, value: object) -> str:
+    """A value as a flag gives it, so that `parse_value(key, flag_value(key, v)) == v` (TOML, or text as it is)."""
+    from pavilion.sim.scenario import parse_text_value
+    from pavilion.sim.toml_out import toml_value
+
+    if isinstance(value, str) and parse_text_value(key, value) == value:
+        return value
+    return toml_value(value)
 
 
 def run_sweep(request: Request, scenario: Scenario) -> SweepResult:
@@ -155,69 +198,28 @@ def run_sweep(request: Request, scenario: Scenario) -> SweepResult:
     tqdm.monitor_interval = 0  # no monitor thread: the process pool forks after this
     with tqdm(total=total, unit="run", desc="simulate", file=sys.stderr, delay=1.0, dynamic_ncols=True,
               disable=request.quiet or not sys.stderr.isatty()) as bar:
-        return sweep(scenario, request.grid, jobs=request.jobs, scheduler=request.scheduler, progress=bar.update)
+        def grow(count: int) -> None:
+            bar.total = (bar.total or 0) + count
+            bar.refresh()
 
-
-@dataclass(frozen=True)
-class Timeline:
-    """Queue lengths over time of replication 0 of one point, re-run with the same seed as in runs.csv."""
-
-    point: int
-    scenario: Scenario
-    frame: pd.DataFrame
-
-
-def timeline_of(scenario: Scenario, grid: dict[str, list[object]], point: int) -> Timeline:
-    """Re-run replication 0 of `point` with its timeline recorded (one extra run, not one per replication)."""
-    from pavilion.sim import simulate
-    from pavilion.sim.sweep import grid_points, run_seed
-
-    values = {k: v for k, v in grid_points(scenario, grid)[point].items() if v is not None}
-    point_scenario = scenario.with_overrides(values) if values else scenario
-    result = simulate(point_scenario, run_seed(int(scenario.run.seed), point, 0), timeline=True)
-    if result.timeline is None:
-        raise RuntimeError("simulate(timeline=True) returned no timeline")
-    return Timeline(point, point_scenario, result.timeline)
-
-
-def write_study(tmp: Path, request: Request, scenario: Scenario, result: SweepResult, timeline: Timeline,
-                best: int | None) -> None:
-    """Fill the (temporary) output folder: CSVs, the scenario, the plots and report.md."""
-    from pavilion.sim import METRICS, scenario_to_toml
-    from pavilion.sim.plots import availability_against_cost, metrics_against_key, queue_lengths, save
-    from pavilion.sim.report import Study, point_label, render_report
-
-    keys = list(request.grid)
-    result.runs.to_csv(tmp / "runs.csv", index=False)
-    result.summary.to_csv(tmp / "summary.csv", index=False)
-    swept = "".join(f"# swept: {k} = {vs!r}\n" for k, vs in request.grid.items())
-    (tmp / "scenario.toml").write_text(swept + scenario_to_toml(scenario), encoding="utf-8")
-    plots = [save(metrics_against_key(result.summary, k, keys, list(METRICS)),
-                  tmp / "plots" / f"metrics_vs_{k.replace('.', '_')}.png") for k in keys]
-    plots.append(save(availability_against_cost(result.summary, keys, request.target, best),
-                      tmp / "plots" / "availability_vs_cost.png"))
-    label = point_label(result.summary.iloc[timeline.point].to_dict(), keys)
-    policy = timeline.scenario.policy
-    bounds = {k: getattr(policy, k) for k in ("min_active", "max_active", "min_waiting", "max_waiting")}
-    plots.append(save(queue_lengths(timeline.frame, bounds, f"Queue lengths, replication 0 of {label}"),
-                      tmp / "plots" / "queue_lengths.png"))
-    study = Study(scenario.name, command_line(request, scenario), keys, result.summary,
-                  int(scenario.run.replications), int(scenario.run.seed), float(scenario.run.horizon_s),
-                  request.target, request.minimise, [f"plots/{name}" for name in plots], timeline.point)
-    (tmp / "report.md").write_text(render_report(study), encoding="utf-8")
+        return sweep(scenario, request.grid, jobs=request.jobs, scheduler=request.scheduler, progress=bar.update,
+                     independent=request.independent, baseline=request.baseline, precision=request.precision,
+                     grow=grow)
 
 
 def simulate_command(args: argparse.Namespace) -> int:
     """Run the whole study; bad input raises InputError before anything runs or is written."""
     from pavilion.sim import load_scenario
     from pavilion.sim.report import best_point, summary_table, write_atomically
+    from pavilion.sim.study import timeline_of, write_study
 
     request = parse_request(args)
     scenario = load_scenario(str(request.source) if request.source else None, overrides=request.overrides)
     result = run_sweep(request, scenario)
     best = best_point(result.summary, request.target, request.minimise) if request.target else None
-    timeline = timeline_of(scenario, request.grid, 0 if best is None else best)
-    write_atomically(request.out, lambda tmp: write_study(tmp, request, scenario, result, timeline, best))
+    timeline = timeline_of(scenario, request.grid, 0 if best is None else best, request.independent)
+    command = command_line(request, scenario)
+    write_atomically(request.out, lambda tmp: write_study(tmp, request, scenario, result, timeline, best, command))
     print(summary_table(result.summary, list(request.grid)).to_string(index=False))
     print(_verdict_line(request, result, best))
     print(f"wrote {request.out}/: runs.csv summary.csv scenario.toml report.md plots/")
@@ -253,5 +255,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--target", metavar="METRIC>=VALUE", help="choose the cheapest point meeting this, e.g. "
                                                                "availability>=0.95")
     p.add_argument("--minimise", metavar="METRIC", default="cost_usd", help="what --target minimises (cost_usd)")
+    p.add_argument("--baseline", metavar="K=V[,K=V]", help="compare every point with this one, replication by "
+                                                            "replication, e.g. policy.name=on-demand")
+    p.add_argument("--independent", action="store_true", help="one seed per point and replication (default: common "
+                                                              "random numbers, the same seeds at every point)")
+    p.add_argument("--precision", metavar="METRIC=HALF_WIDTH", help="add replications until every point's 95%% "
+                                                                    "half-width is below this, e.g. availability=0.005")
+    p.add_argument("--max-replications", metavar="N", help="cap on replications per point with --precision "
+                                                            "(default 200)")
+    p.add_argument("--exact", action="store_true", help="solve the Markov chain of each point (exponential "
+                                                        "scenarios only) instead of simulating")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=simulate_command)

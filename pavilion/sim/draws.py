@@ -1,4 +1,5 @@
-"""Endless streams of random draws, taken from one Generator in batches (numpy calls are slow one at a time)."""
+"""Endless streams of random draws, one Generator per random quantity, taken in batches (numpy calls are slow one
+at a time)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,22 @@ from pavilion.sim.distributions import Distribution
 from pavilion.sim.scenario import EXIT_KINDS, ExitMix
 
 BATCH = 512
+# One independent stream per random quantity, in this order: child i of the run's SeedSequence feeds STREAMS[i].
+# Keeping quantities apart is what makes common random numbers work: a configuration that hires more workers
+# draws more patience times, but the k-th arrival gap, the k-th active duration, ... are the same in every
+# configuration run with the same seed. Append new quantities at the end, never reorder (old seeds would change).
+STREAMS = ("arrivals", "fill_times", "patience", "active_durations", "waiting_exits", "active_exits", "detection",
+           "hire_delay")
+
+
+def streams(seed: int | np.random.SeedSequence) -> dict[str, np.random.Generator]:
+    """A Generator per quantity of STREAMS: child i of SeedSequence(seed) (spawn key (..., i)), for any seed."""
+    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    # children built from the spawn key rather than root.spawn(): spawning mutates the root's counter, so a
+    # SeedSequence passed twice would give different streams the second time
+    return {name: np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, i),
+                                                               pool_size=root.pool_size))
+            for i, name in enumerate(STREAMS)}
 
 
 def durations(dist: Distribution, rng: np.random.Generator, batch: int = BATCH) -> Iterator[float]:

@@ -67,7 +67,7 @@ class Worker:
 class Simulation:
     """The imperative shell around one policy: it carries out actions and turns timers into policy events."""
 
-    def __init__(self, scenario: Scenario, rng: np.random.Generator, horizon_s: float,
+    def __init__(self, scenario: Scenario, rng: dict[str, np.random.Generator], horizon_s: float,
                  event_log: bool = False, timeline: bool = False) -> None:
         w, p = scenario.workload, scenario.payment
         self.horizon_s = horizon_s
@@ -77,16 +77,16 @@ class Simulation:
         self.pooled = w.arrivals.mode == "pooled"
         if self.pooled:
             assert w.arrivals.rate_per_hour is not None
-            self.arrival_gaps = draws.exponentials(3600.0 / w.arrivals.rate_per_hour, rng)
+            self.arrival_gaps = draws.exponentials(3600.0 / w.arrivals.rate_per_hour, rng["arrivals"])
         else:
             assert w.arrivals.time_to_fill_s is not None
-            self.arrival_gaps = draws.durations(w.arrivals.time_to_fill_s, rng)
-        self.patience = draws.durations(w.waiting_patience_s, rng)
-        self.duration = draws.durations(w.active_duration_s, rng)
-        self.detection = draws.durations(w.abandon_detection_s, rng)
-        self.hire_delay = draws.durations(w.hire_delay_s, rng)
-        self.waiting_exit = draws.exits(w.waiting_exit, rng)
-        self.active_exit = draws.exits(w.active_exit, rng)
+            self.arrival_gaps = draws.durations(w.arrivals.time_to_fill_s, rng["fill_times"])
+        self.patience = draws.durations(w.waiting_patience_s, rng["patience"])
+        self.duration = draws.durations(w.active_duration_s, rng["active_durations"])
+        self.detection = draws.durations(w.abandon_detection_s, rng["detection"])
+        self.hire_delay = draws.durations(w.hire_delay_s, rng["hire_delay"])
+        self.waiting_exit = draws.exits(w.waiting_exit, rng["waiting_exits"])
+        self.active_exit = draws.exits(w.active_exit, rng["active_exits"])
         self.limit_s = w.assignment_duration_s
         self.reopen_at_deadline = w.abandoned_slot_reopens == "at_deadline"
         self.open_slots = 0
@@ -295,10 +295,11 @@ class Simulation:
         self._apply(now, actions)
 
 
-def simulate_once(scenario: Scenario, rng: np.random.Generator, horizon_s: float, *, event_log: bool = False,
+def simulate_once(scenario: Scenario, rng: dict[str, np.random.Generator], horizon_s: float, *, event_log: bool = False,
                   timeline: bool = False) -> tuple[dict[str, float], list[Row] | None,
                                                    list[tuple[float, int, int]] | None, int]:
-    """Run one replication: (metrics, event log rows, timeline rows, events processed)."""
+    """Run one replication from one Generator per quantity (`draws.streams`): (metrics, event log rows, timeline
+    rows, events processed)."""
     sim = Simulation(scenario, rng, horizon_s, event_log, timeline)
     end = sim.run()
     return sim.metrics.finish(end), sim.log, sim.timeline, sim.events

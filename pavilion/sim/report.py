@@ -104,7 +104,16 @@ def blank(value: object) -> bool:
 def point_label(row: Mapping[Any, Any], keys: Sequence[str]) -> str:
     """`policy.max_waiting=2, policy.name=pavilion`, or `(the scenario as given)` when nothing is swept; keys the
     point's policy does not read are left out."""
-    return ", ".join(f"{key}={row[key]}" for key in keys if not blank(row[key])) or "(the scenario as given)"
+    return ", ".join(f"{key}={plain(row[key])}" for key in keys if not blank(row[key])) or "(the scenario as given)"
+
+
+def plain(value: object) -> str:
+    """A setting as the user typed it: 1, not 1.0 or np.int64(1) (a pandas row may have widened it to a float)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def format_mean(row: Mapping[Any, Any], metric: str, digits: int = 3) -> str:
@@ -136,6 +145,9 @@ class Study:
     minimise: str = "cost_usd"
     plots: list[str] = field(default_factory=list)
     timeline_point: int = 0
+    baseline: tuple[int | None, ...] | None = None
+    independent: bool = False
+    precision: str | None = None
 
 
 TABLE_METRICS = ("availability", "full_ratio", "mean_active", "mean_waiting", "time_to_start_s", "cost_usd",
@@ -146,11 +158,50 @@ def summary_table(summary: pd.DataFrame, keys: Sequence[str], metrics: Sequence[
     """A readable table: the swept keys, runs, and `mean ± ci95` for the headline metrics."""
     shown = [m for m in metrics if f"{m}_mean" in summary.columns]
     rows = [
-        {**{key: "-" if blank(row[key]) else row[key] for key in keys}, "runs": row["runs"],
+        {**{key: "-" if blank(row[key]) else plain(row[key]) for key in keys}, "runs": row["runs"],
          **{m: format_mean(row, m) for m in shown}}
         for row in summary.to_dict("records")
     ]
     return pd.DataFrame(rows, columns=[*keys, "runs", *shown])
+
+
+def paired_table(summary: pd.DataFrame, keys: Sequence[str], base: Sequence[int | None],
+                 metrics: Sequence[str] = TABLE_METRICS) -> pd.DataFrame:
+    """Each point's paired difference against its baseline, `mean ± ci95`, starred where the CI excludes 0."""
+    from pavilion.sim.paired import significant
+
+    rows = summary.to_dict("records")
+    shown = [m for m in metrics if f"{m}_diff_mean" in summary.columns]
+    out = []
+    for i, row in enumerate(rows):
+        b = base[i]
+        cells: dict[str, object] = {key: "-" if blank(row[key]) else plain(row[key]) for key in keys}
+        cells["baseline"] = "(itself)" if b == i else "none in the grid" if b is None else point_label(rows[b], keys)
+        for m in shown:
+            mean, half = float(row[f"{m}_diff_mean"]), float(row[f"{m}_diff_ci95"])
+            text = "empty" if math.isnan(mean) else _significant(mean, 3) + (
+                "" if math.isnan(half) else f" ± {_significant(half, 2)}")
+            cells[m] = text + (" *" if significant(mean, half) else "")
+        out.append(cells)
+    return pd.DataFrame(out, columns=[*keys, "baseline", *shown])
+
+
+def _paired_section(study: Study) -> list[str]:
+    if study.baseline is None:
+        return []
+    seeds = ("independent seeds (`--independent`): the pairs share nothing, so these intervals are as wide as "
+             "unpaired ones" if study.independent else
+             "common random numbers: replication r of every point ran with the same seed, so each difference is "
+             "taken within a pair that saw the same crowd")
+    return [
+        "## Paired differences against the baseline (point minus baseline, mean ± 95% CI; * where it excludes 0)",
+        "",
+        f"Replication by replication, over the replications both ran; {seeds}. Every metric's difference is in "
+        "summary.csv as `<metric>_diff_mean` and `<metric>_diff_ci95`.",
+        "",
+        _markdown_table(paired_table(study.summary, study.keys, study.baseline)),
+        "",
+    ]
 
 
 def _markdown_table(frame: pd.DataFrame) -> str:
@@ -188,6 +239,14 @@ def _verdict(study: Study) -> list[str]:
     ]
 
 
+def _replications(study: Study) -> str:
+    if study.precision is None:
+        return f"{study.replications} replication(s)"
+    runs = study.summary["runs"]
+    return (f"{int(runs.min())}-{int(runs.max())} replications (from {study.replications}, added until "
+            f"`{study.precision}` or the cap)")
+
+
 def render_report(study: Study) -> str:
     """report.md: the question, the answer, the Pareto front, the summary table and the plots."""
     rows = study.summary.to_dict("records")
@@ -199,7 +258,8 @@ def render_report(study: Study) -> str:
         "",
         f"Command: `{study.command}`",
         "",
-        f"{len(rows)} configuration(s) x {study.replications} replication(s), root seed {study.seed}, "
+        f"{len(rows)} configuration(s) x {_replications(study)}, root seed {study.seed} "
+        f"({'independent seeds per point' if study.independent else 'common random numbers across points'}), "
         f"horizon {study.horizon_s:g} s. Swept: {', '.join(f'`{k}`' for k in study.keys) or 'nothing'}.",
         "",
         "## Answer",
@@ -214,6 +274,7 @@ def render_report(study: Study) -> str:
         "",
         _markdown_table(summary_table(study.summary, study.keys)),
         "",
+        *_paired_section(study),
         "## Plots",
         "",
         *[f"![{Path(p).stem}]({p})" for p in study.plots],

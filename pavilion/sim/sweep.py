@@ -18,6 +18,8 @@ import pandas as pd
 
 from pavilion.errors import InputError
 from pavilion.sim.confidence import summarise
+from pavilion.sim.paired import baseline_points, paired_differences
+from pavilion.sim.precision import Precision, refine
 
 if TYPE_CHECKING:
     from pavilion.sim import Scenario
@@ -31,10 +33,12 @@ QUEUE_FIELDS = ("min_active", "max_active", "min_waiting", "max_waiting")
 
 
 class SweepResult(NamedTuple):
-    """`runs`: one row per point and replication; `summary`: one row per point (see `confidence.summarise`)."""
+    """`runs`: one row per point and replication; `summary`: one row per point (see `confidence.summarise`,
+    and `paired.paired_differences` for the `_diff_` columns of a baseline)."""
 
     runs: pd.DataFrame
     summary: pd.DataFrame
+    baseline: tuple[int | None, ...] | None = None  # each point's baseline row, when a baseline was given
 
 
 @dataclass(frozen=True)
@@ -45,11 +49,12 @@ class RunSpec:
     replication: int
     root_seed: int
     scenario: Scenario
+    independent: bool = False
 
     @property
     def seed(self) -> int:
         """This run's seed (derived where the run happens, so a big sweep does not derive them all up front)."""
-        return run_seed(self.root_seed, self.point, self.replication)
+        return run_seed(self.root_seed, self.point, self.replication, self.independent)
 
 
 def expand_grid(grid: Mapping[str, Sequence[object]]) -> list[dict[str, object]]:
@@ -100,25 +105,36 @@ def grid_points(scenario: Scenario, grid: Mapping[str, Sequence[object]] | None)
     return distinct_points(scenario, expand_grid(grid or {}))
 
 
-def run_seed(seed: int, point: int, replication: int) -> int:
-    """The run's 63-bit seed: entropy of SeedSequence(seed).spawn(...)[point].spawn(...)[replication].
+def run_seed(seed: int, point: int, replication: int, independent: bool = False) -> int:
+    """The run's 63-bit seed. Common random numbers (the default): the entropy of
+    `SeedSequence(seed).spawn(...)[replication]`, the same at every point, so replication r of every configuration
+    sees the same crowd. `independent`: of `SeedSequence(seed).spawn(...)[point].spawn(...)[replication]`.
 
-    Equal to `SeedSequence(seed, spawn_key=(point, replication))`, so it depends on nothing but these three
-    numbers; `simulate(point_scenario, seed=run_seed(...))` repeats the run exactly.
+    Equal to `SeedSequence(seed, spawn_key=(replication,))` (or `(point, replication)`), so it depends on nothing
+    but these numbers; `simulate(point_scenario, seed=run_seed(...))` repeats the run exactly.
     """
-    child = np.random.SeedSequence(seed, spawn_key=(point, replication))
+    key = (point, replication) if independent else (replication,)
+    child = np.random.SeedSequence(seed, spawn_key=key)
     return int(child.generate_state(1, dtype=np.uint64)[0]) >> 1
 
 
-def plan(scenario: Scenario, points: Sequence[Mapping[str, object]], replications: int, seed: int) -> list[RunSpec]:
+def point_scenarios(scenario: Scenario, points: Sequence[Mapping[str, object]]) -> list[Scenario]:
+    """Each point's scenario, built (and validated) up front."""
+    out: list[Scenario] = []
+    for point in points:
+        given = {k: v for k, v in point.items() if not _blank(v)}
+        out.append(scenario.with_overrides(given) if given else scenario)
+    return out
+
+
+def plan(scenario: Scenario, points: Sequence[Mapping[str, object]], replications: int, seed: int,
+         independent: bool = False) -> list[RunSpec]:
     """Every run of the sweep, in output order; each point's scenario is built (and validated) here, up front."""
     if replications < 1:
         raise InputError(f"replications must be at least 1, got {replications}")
     specs: list[RunSpec] = []
-    for index, point in enumerate(points):
-        given = {k: v for k, v in point.items() if not _blank(v)}
-        point_scenario = scenario.with_overrides(given) if given else scenario
-        specs += [RunSpec(index, rep, seed, point_scenario) for rep in range(replications)]
+    for index, point_scenario in enumerate(point_scenarios(scenario, points)):
+        specs += [RunSpec(index, rep, seed, point_scenario, independent) for rep in range(replications)]
     return specs
 
 
@@ -265,19 +281,51 @@ def sweep(
     jobs: int = 1,
     scheduler: str | None = None,
     progress: Progress | None = None,
+    *,
+    independent: bool = False,
+    baseline: Mapping[str, object] | None = None,
+    precision: Precision | None = None,
+    grow: Progress | None = None,
 ) -> SweepResult:
     """Run every grid point `replications` times and summarise; same seed, same frames, whatever jobs or scheduler.
 
     `grid` maps dotted scenario keys to the values to try; points the policy cannot tell apart run once, with the
     keys it does not read left blank (see `distinct_points`); `replications` and `seed` default to the scenario's
-    `[run]` table. `progress` is called with the number of runs just finished.
+    `[run]` table. Replication r uses the same seed at every point (common random numbers) unless `independent`.
+    `baseline` ({"policy.name": "on-demand"}) adds each point's paired differences against its baseline
+    (`pavilion.sim.paired`); `precision` adds replications until its half-width is met (`pavilion.sim.precision`).
+    `progress` is called with the number of runs just finished, `grow` with the number of runs just added.
     """
     from pavilion.sim import METRICS
 
     points = grid_points(scenario, grid)
+    base = baseline_points(scenario, grid or {}, points, baseline) if baseline is not None else None
     reps = int(scenario.run.replications) if replications is None else int(replications)
     root = int(scenario.run.seed) if seed is None else int(seed)
-    specs = plan(scenario, points, reps, root)
-    outcomes = execute(run_one, specs, jobs=jobs, scheduler=scheduler, progress=progress)
-    runs = runs_frame(specs, points, outcomes, list(METRICS))
-    return SweepResult(runs, summarise(runs, list(grid or {}), list(METRICS)))
+    specs = plan(scenario, points, reps, root, independent)
+    scenarios = [specs[i * reps].scenario for i in range(len(points))]
+    done = list(zip(specs, execute(run_one, specs, jobs=jobs, scheduler=scheduler, progress=progress), strict=True))
+    if precision is not None:
+        def values_of() -> dict[int, list[float]]:
+            values: dict[int, list[float]] = {p: [] for p in range(len(points))}
+            for spec, (_, metrics) in done:
+                values[spec.point].append(metrics[precision.metric])
+            return values
+
+        def run_more(wanted: dict[int, int]) -> None:
+            have = {p: len(v) for p, v in values_of().items()}
+            more = [RunSpec(p, r, root, scenarios[p], independent)
+                    for p, k in sorted(wanted.items()) for r in range(have[p], have[p] + k)]
+            if grow is not None:
+                grow(len(more))
+            done.extend(zip(more, execute(run_one, more, jobs=jobs, scheduler=scheduler, progress=progress),
+                            strict=True))
+
+        refine(values_of, run_more, precision)
+        done.sort(key=lambda pair: (pair[0].point, pair[0].replication))
+    runs = runs_frame([s for s, _ in done], points, [o for _, o in done], list(METRICS))
+    summary = summarise(runs, list(grid or {}), list(METRICS))
+    if base is not None:
+        diffs = paired_differences(runs, [s.point for s, _ in done], base, list(METRICS))
+        summary = pd.concat([summary, diffs], axis=1)
+    return SweepResult(runs, summary, None if base is None else tuple(base))

@@ -85,6 +85,15 @@ BAD = [
     (["--set", "workload.assignment_duration_s=inf"], "would never re-open"),
     (["--set", 'workload.arrivals.time_to_fill_s={dist="constant", value=5}'], "workload.arrivals.time_to_fill_s"),
     (["--set", "workload.asignment_duration_s=60"], "workload.asignment_duration_s"),
+    (["--sweep", "policy.name=pavilion,on-demand", "--baseline", "policy.max_waiting=2"], "policy.max_waiting"),
+    (["--sweep", "policy.name=pavilion,on-demand", "--baseline", "policy.name=nope"], "policy.name=nope"),
+    (["--sweep", "policy.name=pavilion,on-demand", "--baseline", "policy.name"], "--baseline"),
+    (["--sweep", "policy.max_waiting=1,2", "--sweep", "policy.name=pavilion,on-demand",
+      "--baseline", "policy.name=pavilion,policy.max_waiting=5"], "policy.max_waiting=5 is not a grid point"),
+    (["--precision", "availabilty=0.01"], "availabilty"),
+    (["--precision", "availability=-1"], "--precision"),
+    (["--precision", "availability"], "--precision"),
+    (["--max-replications", "50"], "--max-replications"),
 ]
 
 

@@ -32,15 +32,25 @@ def test_grid_values_must_be_a_non_empty_list(values: object) -> None:
 
 def test_seeds_come_from_seed_sequence_spawns() -> None:
     children = np.random.SeedSequence(42).spawn(3)
-    expected = int(children[2].spawn(4)[1].generate_state(1, dtype=np.uint64)[0]) >> 1
-    assert run_seed(42, 2, 1) == expected
+    independent = int(children[2].spawn(4)[1].generate_state(1, dtype=np.uint64)[0]) >> 1
+    assert run_seed(42, 2, 1, independent=True) == independent
+    common = int(np.random.SeedSequence(42).spawn(2)[1].generate_state(1, dtype=np.uint64)[0]) >> 1
+    assert run_seed(42, 2, 1) == common
 
 
-def test_seeds_depend_only_on_root_point_and_replication() -> None:
-    seeds = [run_seed(5, p, r) for p in range(6) for r in range(10)]
+def test_common_random_numbers_share_a_seed_across_points_only() -> None:
+    assert len({run_seed(5, p, 3) for p in range(6)}) == 1
+    seeds = [run_seed(5, 0, r) for r in range(10)]
+    assert len(set(seeds)) == len(seeds)
+    assert run_seed(6, 0, 0) != run_seed(5, 0, 0)
+
+
+def test_independent_seeds_depend_only_on_root_point_and_replication() -> None:
+    seeds = [run_seed(5, p, r, independent=True) for p in range(6) for r in range(10)]
     assert len(set(seeds)) == len(seeds)
     assert all(0 <= s < 2**63 for s in seeds)
-    assert run_seed(6, 0, 0) != run_seed(5, 0, 0)
+    assert run_seed(6, 0, 0, True) != run_seed(5, 0, 0, True)
+    assert not set(seeds) & {run_seed(5, 0, r) for r in range(10)}
 
 
 def test_batches_keep_order_and_cover_every_task() -> None:
