@@ -47,10 +47,13 @@ class PlatformError(Exception):
 
 
 class IdentityError(PlatformError):
-    """The worker's platform parameters are missing, forged or not admissible; the message is shown to them."""
+    """The worker's platform parameters are missing, forged or not admissible; the message is shown to them.
 
-    def __init__(self, message: str) -> None:
+    `status` is the HTTP status of the page: 403 (refused) by default, 400 for a malformed parameter."""
+
+    def __init__(self, message: str, status: int = 403) -> None:
         super().__init__(message, transient=False)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ class PlatformProject:
     public_url: str  # base URL of this server, for task links ("" when unknown)
     status: str = "draft"
     occupied: int = 0  # assignments holding a platform slot (present, or submitted)
+    # The present stints, filled in only for `admit` (which runs under the project's lock), else empty.
+    present: tuple[PlatformAssignment, ...] = ()
 
 
 @dataclass(frozen=True)

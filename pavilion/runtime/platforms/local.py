@@ -1,7 +1,14 @@
-"""The local platform: a join link for lab sessions and demos; hire(n) opens n places behind it."""
+"""The local platform: a join link for lab sessions and demos; hire(n) opens n places behind it.
+
+Without a roster, the join link mints a new random worker id for every visitor. With a roster, each id joins with
+its own secret code (`?worker=ID&code=CODE`, from `roster_links`): an HMAC of the project and the id under the
+server's SECRET_KEY, so knowing a colleague's roster id is not enough to join (or to act) as them.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 from collections.abc import Mapping, Sequence
@@ -19,7 +26,9 @@ from pavilion.runtime.platforms.base import (
     SubmitForm,
 )
 
-WORKER_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+WORKER_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}\Z")
+CODE_SALT = b"pavilion.roster-code.v1"
+CODE_CHARS = 16  # 64 bits: far beyond guessing through a rate-limited page
 _APPLIED_KEYS_KEPT = 1000  # idempotency memory; a lab session never has this many outstanding hires
 
 
@@ -30,6 +39,7 @@ class LocalPlatform:
 
     def __init__(self, settings: Mapping[str, Any], config: Mapping[str, Any]) -> None:
         self.settings = self.validate_settings(settings)
+        self._secret = str(config.get("SECRET_KEY") or "")
 
     @classmethod
     def validate_settings(cls, settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -72,20 +82,38 @@ class LocalPlatform:
             return 0
         return max(0, int(project.state.get("hired", 0)) - project.occupied)
 
+    def roster_code(self, project_id: int, worker: str) -> str:
+        """The secret code of one roster id in one project (derived, never stored)."""
+        if not self._secret:
+            raise IdentityError("this lab session needs the server's SECRET_KEY for its roster codes")
+        message = f"{project_id}:{worker}".encode()
+        digest = hmac.new(self._secret.encode() + CODE_SALT, message, hashlib.sha256).hexdigest()
+        return digest[:CODE_CHARS]
+
+    def roster_links(self, project_id: int, join_url: str) -> dict[str, str]:
+        """Each roster id's personal join link (for the researcher to hand out, one per person)."""
+        return {w: f"{join_url}?worker={w}&code={self.roster_code(project_id, w)}"
+                for w in self.settings.get("roster", [])}
+
     def identify(self, project: PlatformProject, args: Mapping[str, str]) -> Identity | Preview:
         worker = args.get("worker", "")
         roster = self.settings.get("roster")
         if worker:
             if not WORKER_ID.match(worker):
-                raise IdentityError("the worker id may hold only letters, digits, _ . - (up to 64)")
-            if roster is not None and worker not in roster:
-                raise IdentityError(f"worker id {worker!r} is not on this session's roster")
+                raise IdentityError("the worker id may hold only letters, digits, _ . - (up to 64)", status=400)
+            if roster is not None:
+                if worker not in roster:
+                    raise IdentityError(f"worker id {worker!r} is not on this session's roster")
+                code = args.get("code", "")
+                if not hmac.compare_digest(code.encode(), self.roster_code(project.id, worker).encode()):
+                    raise IdentityError("this roster link lacks its code or the code is wrong: use your own link")
         elif roster is not None:
-            raise IdentityError("this session needs your lab id: open the link with ?worker=YOUR_ID")
+            raise IdentityError("this session needs your lab id: open your own link (?worker=YOUR_ID&code=...)")
         else:
             worker = "L" + secrets.token_hex(6)
         self._check_open(project)
-        return Identity(worker_id=worker, assignment_id="local-" + secrets.token_hex(8))
+        # One id per worker: a reload is the same assignment (the service refuses a second one for a present worker).
+        return Identity(worker_id=worker, assignment_id="local-" + worker)
 
     def _check_open(self, project: PlatformProject) -> None:
         if project.state.get("closed") or project.status in ("stopped", "expired"):

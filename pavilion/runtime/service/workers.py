@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,17 +42,25 @@ class WorkerEvents(ServiceBase):
             if project.status in ("draft", "stopped"):
                 what = "has not started yet" if project.status == "draft" else "has ended"
                 raise Conflict(f"this session {what}")
-            worker = self._worker(session, project.platform_name, identity.worker_id)
             again = session.scalars(
-                select(Assignment).where(
+                select(Assignment)
+                .join(Worker, Assignment.worker_id == Worker.id)
+                .where(
                     Assignment.project_id == project.id,
-                    Assignment.worker_id == worker.id,
+                    Worker.platform_name == project.platform_name,
+                    Worker.platform_worker_id == identity.worker_id,
                     Assignment.left_at.is_(None),
                 )
             ).first()
             if again is not None:
+                if again.platform_assignment_id != identity.assignment_id:
+                    # One worker, one place: a second assignment id is a forged link or a second tab, never a merge.
+                    raise Conflict("this worker already holds a place in this session under another assignment")
                 return JoinResult(again.key, again.queue, created=False)
-            self.platform_for(project).admit(self.view(session, project), identity)
+            present = tuple(snapshots.platform_assignment(a) for a in self._present(session, project.id).values())
+            view = dataclasses.replace(self.view(session, project), present=present)
+            self.platform_for(project).admit(view, identity)
+            worker = self._worker(session, project.platform_name, identity.worker_id)
             now = self.clock()
             assignment = Assignment(
                 key=secrets.token_hex(8),

@@ -55,11 +55,12 @@ def join(project_id: int) -> Any:
         return message_page("No such session", str(exc), exc.status)
     if adapter.name != "local":
         return message_page("Wrong link", "this session is not a lab session: open it from its platform", 404)
-    worker = request.args.get("worker", "")
-    if len(worker) > 64:
-        return message_page("Wrong link", "the worker id is longer than 64 characters", 400)
-    worker = worker or "L" + secrets.token_hex(6)
-    return redirect(url_for("worker.task", project_id=project_id, worker=worker), code=303)
+    worker, code = request.args.get("worker", ""), request.args.get("code", "")
+    if len(worker) > 64 or len(code) > 64:
+        return message_page("Wrong link", "the worker id or code is longer than 64 characters", 400)
+    if not worker:
+        return redirect(url_for("worker.task", project_id=project_id, worker="L" + secrets.token_hex(6)), code=303)
+    return redirect(url_for("worker.task", project_id=project_id, worker=worker, code=code or None), code=303)
 
 
 def task(project_id: int) -> Any:
@@ -78,7 +79,7 @@ def task(project_id: int) -> Any:
     except ArgsError as exc:
         return message_page("Wrong link", str(exc), 400)
     except IdentityError as exc:
-        return message_page("Cannot join", str(exc), 403)
+        return message_page("Cannot join", str(exc), exc.status)
     except PlatformError:
         return message_page("Please try again", UNREACHABLE, 503)
     except ServiceError as exc:
@@ -86,10 +87,48 @@ def task(project_id: int) -> Any:
     if result.rejected:
         reason = REJECT_REASONS.get(result.rejected, f"the session turned you away ({result.rejected})")
         return message_page("Not needed right now", f"Sorry, {reason}. Please return this task.", 200, "rejected")
+    claim = WorkerClaim(project_id, result.assignment_key, identity.worker_id)
+    if not result.created and not own_stint(side, project_id, claim):
+        # The link's parameters name a present stint, but this browser never got its token: a forged link, or
+        # the worker's other browser. Either way no token for that stint leaves this page.
+        return resume_page(project_id)
     side.presence.arrived(project_id, result.assignment_key)
-    token = side.tokens.issue(WorkerClaim(project_id, result.assignment_key, identity.worker_id))
+    token = side.tokens.issue(claim)
     # Post/redirect/get: a reload shows the live page again without a second identity check or join.
-    return redirect(url_for("worker.live", project_id=project_id, token=token), code=303)
+    response = redirect(url_for("worker.live", project_id=project_id, token=token), code=303)
+    set_stint_cookie(response, project_id, token, side.tokens.max_age_s)
+    return response
+
+
+def stint_cookie(project_id: int) -> str:
+    return f"pavilion_stint_{project_id}"
+
+
+def set_stint_cookie(response: Any, project_id: int, token: str, max_age_s: int) -> None:
+    """The worker's own token, kept by their browser for this project's pages only: what a reload must show."""
+    response.set_cookie(
+        stint_cookie(project_id), token, max_age=max_age_s, path=f"/task/{project_id}",
+        secure=request.is_secure, httponly=True, samesite="Lax",
+    )
+
+
+def own_stint(side: Any, project_id: int, claim: WorkerClaim) -> bool:
+    """Whether this browser holds the token of that very stint (its cookie from the first visit)."""
+    try:
+        held = side.tokens.verify(request.cookies.get(stint_cookie(project_id)))
+    except TokenError:
+        return False
+    return bool(held == claim)
+
+
+def resume_page(project_id: int) -> Response:
+    """A reload without the cookie: the page looks in the browser's storage for the token (a framed page, such as
+    MTurk's, gets no SameSite=Lax cookie); without one it says the place is open elsewhere."""
+    html = render_template("worker/resume.html", live_url=url_for("worker.live", project_id=project_id),
+                           project_id=project_id)
+    response = make_response(html, 409)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def live(project_id: int) -> Any:

@@ -52,10 +52,12 @@ class TestContractLocal(PlatformContract):
 
 
 def test_a_roster_admits_only_listed_ids() -> None:
-    platform = LocalPlatform({"roster": ["p1"]}, {})
+    platform = LocalPlatform({"roster": ["p1"]}, {"SECRET_KEY": "lab-secret"})
     project = PlatformProject(1, "lab", {}, {"hired": 2}, {}, {}, "", status="live")
-    assert platform.identify(project, {"worker": "p1"}).worker_id == "p1"  # type: ignore[union-attr]
-    for args, message in (({"worker": "p2"}, "not on this session's roster"), ({}, "needs your lab id")):
+    code = platform.roster_code(1, "p1")  # each roster id joins with its own code
+    assert platform.identify(project, {"worker": "p1", "code": code}).worker_id == "p1"  # type: ignore[union-attr]
+    for args, message in (({"worker": "p2"}, "not on this session's roster"), ({}, "needs your lab id"),
+                          ({"worker": "p1"}, "lacks its code"), ({"worker": "p1", "code": "0" * 16}, "is wrong")):
         with pytest.raises(Exception, match=message):
             platform.identify(project, args)
 

@@ -107,9 +107,10 @@ class Entered:
     html: str
 
 
-def enter(app: Flask, project_id: int, **args: str) -> Entered:
-    """Open the task link (local platform), follow to the live page, read the token from its meta tag."""
-    client = app.test_client()
+def enter(app: Flask, project_id: int, client: Any = None, **args: str) -> Entered:
+    """Open the task link (local platform) in `client` (a new browser by default), follow to the live page, read
+    the token from its meta tag."""
+    client = client or app.test_client()
     first = client.get(f"/task/{project_id}", query_string=args)
     assert first.status_code == 303, first.get_data(as_text=True)
     page = client.get(first.location)

@@ -67,8 +67,9 @@ def test_a_reload_of_the_live_page_keeps_the_place_and_shows_pay_from_the_server
 
 def test_the_same_platform_identity_twice_is_one_stint(app: Flask, runtime: Runtime) -> None:
     project_id = make_project(runtime)
-    first = enter(app, project_id, worker="lab-7")
-    second = enter(app, project_id, worker="lab-7")
+    browser = app.test_client()  # a reload is the same browser: it shows its cookie
+    first = enter(app, project_id, browser, worker="lab-7")
+    second = enter(app, project_id, browser, worker="lab-7")
     assert first.key == second.key
     assert runtime.service.snapshot(project_id)["counts"]["joined"] == 1
 

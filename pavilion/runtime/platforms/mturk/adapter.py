@@ -35,11 +35,11 @@ from pavilion.runtime.platforms.mturk.client import (
     turk_code,
 )
 from pavilion.runtime.platforms.mturk.notifications import subscribe
-from pavilion.runtime.platforms.mturk.reconcile import Present, reconcile
+from pavilion.runtime.platforms.mturk.reconcile import SURPLUS_GRACE_S, Present, reconcile
 
 PREVIEW_ASSIGNMENT = "ASSIGNMENT_ID_NOT_AVAILABLE"
-ENTITY_ID = re.compile(r"^[A-Z0-9]{1,64}$")
-WORKER_ID = re.compile(r"^A[A-Z0-9]{1,63}$")
+ASSIGNMENT_ID = HIT_ID = re.compile(r"^[A-Z0-9]{30}\Z")  # reference section 1: IDs are 30 of [0-9A-Z]
+WORKER_ID = re.compile(r"^A[A-Z0-9]{1,63}\Z")  # the API's pattern ^A[A-Z0-9]+$, within EntityId's 64
 PERMANENT_CODES = {"InvalidParameterValue", "PermissionDenied", "HITTypeDoesNotExist"}
 SETTINGS: dict[str, tuple[type, Any]] = {  # key: (type, default)
     "endpoint": (str, None),  # sandbox | production | http(s) URL; default: MTURK_ENDPOINT, else sandbox
@@ -216,14 +216,22 @@ class MTurkPlatform:
 
     # ---- workers -------------------------------------------------------------------------------------------
     def identify(self, project: PlatformProject, args: Mapping[str, str]) -> Identity | Preview:
+        """The link's ids in MTurk's formats and the HIT one of ours; `admit` then checks the HIT has room."""
         assignment_id, hit_id = args.get("assignmentId", ""), args.get("hitId", "")
         if assignment_id == PREVIEW_ASSIGNMENT:
             return Preview()
         worker_id = args.get("workerId", "")
-        if not (ENTITY_ID.match(assignment_id) and ENTITY_ID.match(hit_id) and WORKER_ID.match(worker_id)):
+        if not (assignment_id and hit_id and worker_id):
             raise IdentityError(
-                "Open this task from Mechanical Turk: the link lacks a valid assignment, HIT or worker id."
+                "Open this task from Mechanical Turk: the link lacks an assignment, HIT or worker id.", status=400
             )
+        for name, value, pattern, shape in (
+            ("assignmentId", assignment_id, ASSIGNMENT_ID, "30 capital letters and digits"),
+            ("hitId", hit_id, HIT_ID, "30 capital letters and digits"),
+            ("workerId", worker_id, WORKER_ID, "A followed by capital letters and digits, up to 64"),
+        ):
+            if not pattern.match(value):
+                raise IdentityError(f"The task link's {name} is not a Mechanical Turk id ({shape}).", status=400)
         if hit_id not in project.state.get("hits", []) and not self._hit_of_project(project, hit_id):
             raise IdentityError("This HIT does not belong to this task.")
         extra = {"hitId": hit_id, "turkSubmitTo": args.get("turkSubmitTo", ""), "seenAt": datetime.now(UTC).isoformat()}
@@ -242,7 +250,35 @@ class MTurkPlatform:
             raise IdentityError("Mechanical Turk cannot be reached right now; please reload in a minute.") from exc
 
     def admit(self, project: PlatformProject, identity: Identity) -> None:
-        """Nothing more to check: identify already tied the HIT to the project."""
+        """Ask MTurk before a place is given: the assignment must not be finished, the HIT must have an accepted
+        assignment that none of our present workers holds yet.
+
+        MTurk shows an accepted, unsubmitted assignment nowhere (GetAssignment says it does not exist,
+        ListAssignmentsForHIT lists only submitted work), so the count of pending assignments that GetHIT reports
+        is the only check there is: present stints per HIT never exceed it."""
+        hit_id = str(identity.extra.get("hitId", ""))
+        with calling("GetHIT"):  # unreachable: a transient PlatformError, the page says try again
+            hit = self.client.get_hit(HITId=hit_id)["HIT"]
+        with calling("GetAssignment"):
+            finished = self._finished_assignment(identity.assignment_id)
+        if finished is not None:
+            raise IdentityError("This assignment is already submitted on Mechanical Turk; it cannot join again.")
+        holding = [p for p in project.present if p.extra.get("hitId") == hit_id]
+        if len(holding) >= int(hit.get("NumberOfAssignmentsPending", 0)):
+            raise IdentityError(
+                "Mechanical Turk shows no accepted assignment of this HIT that is free. Accept the HIT on "
+                "Mechanical Turk; if you just did, reload this page in a minute."
+            )
+
+    def _finished_assignment(self, assignment_id: str) -> dict[str, Any] | None:
+        """The assignment if MTurk lists it (submitted, approved or rejected); None while it is only accepted."""
+        try:
+            assignment: dict[str, Any] = self.client.get_assignment(AssignmentId=assignment_id)["Assignment"]
+        except Exception as exc:
+            if turk_code(exc) == "AssignmentDoesNotExist":
+                return None
+            raise
+        return assignment
 
     def submit_target(self, project: PlatformProject, assignment: PlatformAssignment) -> SubmitForm | None:
         """MTurk's externalSubmit on the host we configured (never a host taken from the worker's link)."""
@@ -267,7 +303,8 @@ class MTurkPlatform:
         if not ours:
             return []
         with calling("reconciliation"):
-            found = reconcile(self.client, ours, now)
+            grace_s = float(self.config.get("MTURK_SURPLUS_GRACE_S", SURPLUS_GRACE_S))
+            found = reconcile(self.client, ours, now, grace_s)
         by_key = {p.key: p for p in present}
         return [
             Departure(

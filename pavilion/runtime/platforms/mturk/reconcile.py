@@ -1,4 +1,5 @@
-"""Reconciliation: find departures MTurk never notified, from GetHIT and ListAssignmentsForHIT."""
+"""Reconciliation: find departures MTurk never notified, and stints no assignment backs, from GetHIT and
+ListAssignmentsForHIT."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+SURPLUS_GRACE_S = 120.0  # how long a stint beyond a HIT's pending count may wait for MTurk's counters to catch up
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,28 @@ def departures(
     return found
 
 
-def reconcile(client: Any, present: list[Present], now: datetime) -> list[Found]:
+def surplus(
+    present: list[Present], hits: Mapping[str, Mapping[str, Any]], gone: set[str], now: datetime,
+    grace_s: float = SURPLUS_GRACE_S,
+) -> list[Found]:
+    """Stints beyond what MTurk counts as pending on their HIT: no accepted assignment backs them.
+
+    Every real worker holds one of the HIT's pending assignments from the moment they accept it (before our page
+    loads), so more present stints than pending assignments means some hold none: links made up with a public HIT
+    id, or workers who left unnoticed. Which ones MTurk cannot say (it shows no unsubmitted assignment), so the
+    newest beyond the count go, once each is older than the grace."""
+    found: list[Found] = []
+    for hit_id, hit in hits.items():
+        mine = sorted((p for p in present if p.hit_id == hit_id and p.key not in gone), key=lambda p: p.joined_at)
+        extra = len(mine) - int(hit["NumberOfAssignmentsPending"])
+        newest = mine[len(mine) - extra:] if extra > 0 else []
+        found += [Found(p.key, "returned") for p in newest if (now - p.joined_at).total_seconds() >= grace_s]
+    return found
+
+
+def reconcile(client: Any, present: list[Present], now: datetime, grace_s: float = SURPLUS_GRACE_S) -> list[Found]:
     """Ask MTurk about every HIT our present workers hold and return the departures it proves."""
     hit_ids = sorted({p.hit_id for p in present})
     hits = {h: client.get_hit(HITId=h)["HIT"] for h in hit_ids}
-    return departures(present, hits, submitted_by_hit(client, hit_ids), now)
+    found = departures(present, hits, submitted_by_hit(client, hit_ids), now)
+    return found + surplus(present, hits, {f.key for f in found}, now, grace_s)
