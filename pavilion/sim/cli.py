@@ -172,6 +172,7 @@ def command_line(request: Request, scenario: Scenario) -> str:
     if request.baseline:
         parts.append("--baseline=" + ",".join(f"{k}={flag_value(k, v)}" for k, v in request.baseline.items()))
     parts += ["--independent"] if request.independent else []
+    parts += ["--exact"] if request.exact else []
     if request.precision is not None:
         p = request.precision
         parts += [f"--precision={p.metric}={p.half_width!r}", f"--max-replications={p.max_replications}"]
@@ -215,6 +216,10 @@ def simulate_command(args: argparse.Namespace) -> int:
 
     request = parse_request(args)
     scenario = load_scenario(str(request.source) if request.source else None, overrides=request.overrides)
+    if request.exact:
+        from pavilion.sim.exact_cli import exact_command
+
+        return exact_command(request, scenario, command_line(request, scenario))
     result = run_sweep(request, scenario)
     best = best_point(result.summary, request.target, request.minimise) if request.target else None
     timeline = timeline_of(scenario, request.grid, 0 if best is None else best, request.independent)

@@ -94,6 +94,10 @@ BAD = [
     (["--precision", "availability=-1"], "--precision"),
     (["--precision", "availability"], "--precision"),
     (["--max-replications", "50"], "--max-replications"),
+    (["--exact"], "workload.assignment_duration_s"),
+    (["--exact", "--set", "workload.assignment_duration_s=inf", "--set", "workload.abandoned_slot_reopens=at_once"],
+     "workload.abandon_detection_s"),
+    (["--exact", "--baseline", "policy.name=on-demand"], "--exact"),
 ]
 
 

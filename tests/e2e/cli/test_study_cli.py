@@ -82,3 +82,17 @@ def test_precision_stops_at_the_cap(tmp_path: Path) -> None:
                  "--max-replications", "7", "--quiet", "--out", str(out)])
     assert code == 0
     assert pd.read_csv(out / "summary.csv")["runs"].tolist() == [7]
+
+
+def test_exact_solves_every_point_and_writes_exact_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "o"
+    code = main(["simulate", "--exact", "--set", "workload.assignment_duration_s=inf",
+                 "--set", "workload.abandoned_slot_reopens=at_once",
+                 "--set", 'workload.abandon_detection_s={dist="exponential", mean=30}',
+                 "--sweep", "policy.name=pavilion,on-demand", "--sweep", "policy.max_waiting=1,3", "--out", str(out)])
+    assert code == 0
+    frame = pd.read_csv(out / "exact.csv")
+    assert list(frame.columns) == ["policy.name", "policy.max_waiting", "states", *METRICS] and len(frame) == 3
+    assert frame["availability"].between(0, 1).all() and frame["cost_usd"].isna().all()
+    assert "--exact" in _command(out / "report.md")
+    assert "solved 3 chain(s)" in capsys.readouterr().out
