@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: simulate test lint typecheck pytest browser bench clean
+.PHONY: simulate test lint typecheck pytest browser nginx bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ simulate: $(STAMP)
 	$(VENV)/bin/pavilion simulate --sweep policy.name=pavilion,on-demand --sweep policy.min_waiting=0,1 \
 	  --sweep policy.max_waiting=1,2,3,4 --jobs 2 --target 'availability>=0.95' --out results
 
-test: $(STAMP) browser lint typecheck pytest
+test: $(STAMP) browser nginx lint typecheck pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -34,6 +34,12 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing and not root: browser tests will be skipped"; fi; }
+
+# The deployment e2e test (tests/e2e/deploy) starts Debian's nginx itself; install it when missing (root, as on CI).
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	  else echo "nginx missing and not root: the nginx deployment test will be skipped"; fi; }
 
 bench: $(STAMP)
 	$(PY) benchmarks/core_speed.py
