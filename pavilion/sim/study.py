@@ -56,6 +56,7 @@ def write_study(tmp: Path, request: Request, scenario: Scenario, result: SweepRe
     label = point_label(result.summary.iloc[timeline.point].to_dict(), keys)
     policy = timeline.scenario.policy
     bounds = {k: getattr(policy, k) for k in ("min_active", "max_active", "min_waiting", "max_waiting")}
+    plots += regime_maps(tmp, result, keys)
     plots.append(save(queue_lengths(timeline.frame, bounds, f"Queue lengths, replication 0 of {label}"),
                       tmp / "plots" / "queue_lengths.png"))
     study = Study(scenario.name, command, keys, result.summary,
@@ -64,3 +65,23 @@ def write_study(tmp: Path, request: Request, scenario: Scenario, result: SweepRe
                   result.baseline, request.independent,
                   None if request.precision is None else f"--precision {request.precision}")
     (tmp / "report.md").write_text(render_report(study), encoding="utf-8")
+
+
+def regime_maps(tmp: Path, result: SweepResult, keys: list[str]) -> list[str]:
+    """`plots/map_<metric>.png` (and `map_<metric>_diff.png` with a baseline) when two numeric keys are swept."""
+    from pavilion.sim.maps import map_keys, regime_map
+    from pavilion.sim.plots import save
+    from pavilion.sim.report import TABLE_METRICS
+
+    axes = map_keys(result.summary, keys)
+    if axes is None:
+        return []
+    names: list[str] = []
+    for metric in TABLE_METRICS:
+        for base, suffix in ((None, ""), (result.baseline, "_diff")):
+            if suffix and base is None:
+                continue
+            fig = regime_map(result.summary, keys, *axes, metric, base)
+            if fig is not None:
+                names.append(save(fig, tmp / "plots" / f"map_{metric}{suffix}.png"))
+    return names

@@ -96,3 +96,16 @@ def test_exact_solves_every_point_and_writes_exact_csv(tmp_path: Path, capsys: p
     assert frame["availability"].between(0, 1).all() and frame["cost_usd"].isna().all()
     assert "--exact" in _command(out / "report.md")
     assert "solved 3 chain(s)" in capsys.readouterr().out
+
+
+@pytest.mark.timeout(120)
+def test_two_numeric_keys_give_regime_maps_and_difference_maps(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    code = main(["simulate", "--sweep", "policy.name=pavilion,on-demand", "--sweep",
+                 "workload.arrivals.rate_per_hour=24,48", "--sweep", "workload.hire_delay_s.value=0,300",
+                 "--baseline", "policy.name=on-demand", "--replications", "2", "--horizon", "3600", "--quiet",
+                 "--out", str(out)])
+    assert code == 0
+    names = {p.name for p in (out / "plots").iterdir()}
+    assert {"map_availability.png", "map_availability_diff.png", "map_cost_usd_diff.png"} <= names
+    assert "![map_availability_diff](plots/map_availability_diff.png)" in (out / "report.md").read_text()
