@@ -41,6 +41,9 @@ class QueueRefresher:
         self._told: dict[int, dict[str, Place]] = {}
         self._guard = threading.Lock()
         self._running = threading.Lock()  # one refresh at a time, so messages never overtake each other
+        # Called with (key, payload) for each `queue` message sent, e.g. to keep the heartbeat's cache fresh.
+        self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
+        self.status_listeners: list[Callable[[int, str], None]] = []  # (project, status) at each refresh
 
     def touch(self, project_id: int) -> None:
         """A project's queues changed: its workers and admins hear at the next `run()`."""
@@ -60,6 +63,8 @@ class QueueRefresher:
             if project is None:
                 return 0
             now = self.clock()
+            for hear_status in self.status_listeners:
+                hear_status(project_id, project.status)
             current = places(state_from_json(project.state))
             with self._guard:
                 told = self._told.setdefault(project_id, {})
@@ -68,6 +73,8 @@ class QueueRefresher:
             snap = snapshots.snapshot(session, project)
         for count, (key, payload) in enumerate(messages.items(), start=1):
             self.notifier.to_worker(key, "queue", payload)
+            for listener in self.listeners:
+                listener(key, payload)
             if count % YIELD_EVERY == 0:
                 self.pause()
         with self._guard:

@@ -36,6 +36,8 @@ def init_app(app: Flask, socketio: Any) -> None:
     side = build_side(runtime)
     app.extensions[EXTENSION] = side
     runtime.service.task_url = task_url_for(str(app.config["INSTANCE_PATH"]))
+    runtime.service.refresher.listeners.append(side.stints.told)  # heartbeats answer with the place just sent
+    runtime.service.refresher.status_listeners.append(side.stints.project_status)
     app.register_blueprint(make_blueprint())
     socketio.on_namespace(WorkerNamespace(side))
     runtime.add_periodic("presence", PRESENCE_SWEEP_S, lambda: sweeper.sweep(side))

@@ -18,8 +18,10 @@ from pavilion.runtime.models import Assignment, Project
 from pavilion.runtime.notify import WORKER_NAMESPACE, worker_room
 from pavilion.runtime.tokens import TokenError, WorkerClaim
 from pavilion.runtime.worker import sweeper
+from pavilion.runtime.worker.ratelimit import Verdict
 from pavilion.runtime.worker.side import WorkerSide
 from pavilion.runtime.worker.stint import Stint, StintError, load_stint, max_waiting_s
+from pavilion.runtime.worker.stint_cache import message_now
 from pavilion.runtime.worker.validate import EVENTS, PayloadError, check_event, leave_how, no_payload, token_of
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,7 @@ class WorkerNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships 
         if not stint.present:
             raise ConnectionRefusedError(f"you have already left this session ({stint.how_left})")
         sid = _sid()
+        self.side.stints.put(stint)
         join_room(worker_room(claim.assignment_key))
         with self._guard:
             self._claims[sid] = claim
@@ -85,9 +88,13 @@ class WorkerNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships 
         sid = _sid()
         with self._guard:
             self._claims.pop(sid, None)
+        self.side.limiter.forget(sid)
         key = self.side.presence.disconnected(sid)
         if key is not None:
             self._share(key)
+            seen = self.side.presence.get(key)
+            if seen is None or not seen.sids:
+                self.side.stints.forget(key)  # its last socket here: nothing left to answer
 
     def _share(self, key: str) -> None:
         """A socket opened or closed: the other processes' sweeps see it at once (heartbeats wait for the flush)."""
@@ -103,12 +110,40 @@ class WorkerNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships 
         A client may also send events named `connect` or `disconnect`; those arrive while the socket is fully
         connected, whereas the server's own connect and disconnect run while it is pending, so they are told apart."""
         sid = args[0]
-        if event in ("connect", "disconnect"):
-            if not self.socketio.server.manager.is_connected(sid, self.namespace):
-                return super().trigger_event(event, *args)
-        elif event in EVENTS:
+        own = event in ("connect", "disconnect") and not self.socketio.server.manager.is_connected(sid, self.namespace)
+        if own:
+            return super().trigger_event(event, *args)
+        if not self._admit(sid):
+            return None
+        if event in EVENTS:
             return super().trigger_event(event, *args)
         return super().trigger_event("unknown", sid, event, *args[1:])
+
+    def _admit(self, sid: str) -> bool:
+        """The socket's token bucket: over the limit the event is dropped; one error per streak; abuse disconnects."""
+        verdict = self.side.limiter.admit(sid)
+        if verdict is Verdict.ADMIT:
+            return True
+        if verdict is Verdict.WARN:
+            limiter = self.side.limiter
+            message = f"too many events: at most {limiter.burst:g} at once and {limiter.per_s:g} a second; dropped"
+            self.emit("error", {"message": message}, room=sid)
+        elif verdict is Verdict.ABUSE:
+            with self._guard:
+                claim = self._claims.get(sid)
+            who = claim.assignment_key if claim else "?"
+            log.warning("socket %s (stint %s) disconnected: %d events over its limit", sid, who,
+                        self.side.limiter.dropped(sid))
+            self._close(sid)
+        return False
+
+    def _close(self, sid: str) -> None:
+        """Close the whole connection, not just the namespace, so an abuser cannot reconnect on the same one."""
+        server = self.socketio.server
+        eio_sid = server.manager.eio_sid_from_sid(sid, self.namespace)
+        self.disconnect(sid)
+        if eio_sid is not None:
+            server.eio.disconnect(eio_sid)  # no-op where there is no such connection (the test client)
 
     def on_heartbeat(self, *payload: Any) -> Reply:
         return self._dispatch("heartbeat", *payload)
@@ -143,16 +178,20 @@ class WorkerNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships 
     def _heartbeat(self, claim: WorkerClaim, payload: tuple[Any, ...]) -> Reply:
         """Alive: the grace restarts, and the page gets its `queue` message with pay earned by the server clock."""
         no_payload("heartbeat", payload)
-        stint = load_stint(self.side.runtime, claim)
+        stint = self.side.stints.get(claim.assignment_key)
+        if stint is None:  # not read lately (or moved queue): once, then from the cache again
+            stint = load_stint(self.side.runtime, claim)
+            self.side.stints.put(stint)
         _check_stint("heartbeat", stint)
         self.side.presence.heartbeat(claim.assignment_key)
-        emit("queue", stint.message, to=_sid())
+        emit("queue", message_now(stint, self.side.runtime.clock()), to=_sid())
         return {"ok": True}
 
     def _ready(self, claim: WorkerClaim, payload: tuple[Any, ...]) -> Reply:
         """The promoted worker's page shows the task."""
         no_payload("ready", payload)
         stint = load_stint(self.side.runtime, claim)
+        self.side.stints.put(stint)
         _check_stint("ready", stint)
         if stint.queue != "active":
             raise Refused("ready is sent only after a promotion")
@@ -169,6 +208,7 @@ class WorkerNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships 
             claim.project_id, claim.assignment_key, how, source="socket", check=leave_rule(claim, how)
         )
         self.side.presence.forget(claim.assignment_key)
+        self.side.stints.forget(claim.assignment_key)
         return {"ok": True, "how": how}
 
 

@@ -1,4 +1,4 @@
-"""The worker side's own objects for one app: token issuer, presence, the grace; reached with `get_worker_side()`."""
+"""The worker side's objects for one app: tokens, presence, limits, stint cache; reached with `get_worker_side()`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from pavilion.runtime.context import Runtime
 from pavilion.runtime.tokens import WorkerTokens
 from pavilion.runtime.worker.presence import Presence
 from pavilion.runtime.worker.presence_table import PresenceTable, new_process_id
+from pavilion.runtime.worker.ratelimit import EventLimiter
+from pavilion.runtime.worker.stint_cache import StintCache
 
 EXTENSION = "pavilion.worker"
 
@@ -23,6 +25,8 @@ class WorkerSide:
     presence: Presence
     grace_s: float
     table: PresenceTable  # what every process sees (pavilion.runtime.worker.presence_table)
+    limiter: EventLimiter  # per-socket event limits (pavilion.runtime.worker.ratelimit)
+    stints: StintCache  # what heartbeats are answered from (pavilion.runtime.worker.stint_cache)
 
     @property
     def flush_s(self) -> float:
@@ -35,7 +39,12 @@ def build_side(runtime: Runtime) -> WorkerSide:
     config = runtime.config
     tokens = WorkerTokens(str(config["SECRET_KEY"]), float(config["TOKEN_MAX_AGE_S"]), runtime.clock)
     table = PresenceTable(runtime.db, new_process_id())
-    return WorkerSide(runtime, tokens, Presence(runtime.clock), float(config["ABANDON_GRACE_S"]), table)
+    limiter = EventLimiter(
+        float(config["SOCKET_EVENT_BURST"]), float(config["SOCKET_EVENT_RATE_PER_S"]), int(config["SOCKET_ABUSE_DROPS"])
+    )
+    stints = StintCache(float(config["HEARTBEAT_CACHE_S"]))
+    grace_s = float(config["ABANDON_GRACE_S"])
+    return WorkerSide(runtime, tokens, Presence(runtime.clock), grace_s, table, limiter, stints)
 
 
 def get_worker_side(app: Flask | None = None) -> WorkerSide:

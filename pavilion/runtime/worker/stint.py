@@ -45,6 +45,9 @@ class Stint:
     waited_s: float
     max_waiting_s: float
     submit: SubmitForm | None = field(default=None)
+    joined_at: datetime | None = None  # with promoted_at and left_at: what earned pay is computed from
+    promoted_at: datetime | None = None
+    left_at: datetime | None = None
 
     @property
     def present(self) -> bool:
@@ -114,4 +117,7 @@ def load_stint(runtime: Runtime, claim: WorkerClaim, with_submit: bool = False) 
             waited_s=max(0.0, (waited_until - assignment.joined_at).total_seconds()),
             max_waiting_s=max_waiting_s(project.task),
             submit=submit,
+            joined_at=assignment.joined_at,
+            promoted_at=assignment.promoted_at,
+            left_at=assignment.left_at,
         )
