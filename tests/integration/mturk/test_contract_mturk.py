@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+import string
 import uuid
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -23,6 +25,11 @@ from ..platforms.contract import Harness, How, PlatformContract
 
 pytestmark = pytest.mark.timeout(60)
 CONTRACT_START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC).timestamp()  # the contract's server clock starts here
+
+
+def made_up_id(n: int, prefix: str = "") -> str:
+    """An id in MTurk's format that MTurk never issued."""
+    return prefix + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(n - len(prefix)))
 
 
 def mturk_worker(name: str) -> str:
@@ -100,8 +107,23 @@ def harness(aws_env: None, moto_server: str) -> Iterator[Harness]:
         def advance(seconds: float) -> None:
             emu.emulator.advance(seconds)
 
+        def made_up(project: PlatformProject) -> list[dict[str, str]]:
+            hit_id = project.state["hits"][0]  # public: it is in every preview link
+            return [{"assignmentId": made_up_id(30), "hitId": hit_id, "workerId": made_up_id(14, "A"),
+                     "turkSubmitTo": emu.url} for _ in range(8)]
+
+        def reassign(args: Mapping[str, str]) -> dict[str, str]:
+            return {**args, "assignmentId": made_up_id(30)}
+
+        hit_like = made_up_id(30)
+        malformed = [{"assignmentId": made_up_id(29), "hitId": hit_like, "workerId": "AW1"},
+                     {"assignmentId": "../" + made_up_id(27), "hitId": hit_like, "workerId": "AW1"},
+                     {"assignmentId": made_up_id(30), "hitId": hit_like + "\r\n", "workerId": "AW1"},
+                     {"assignmentId": made_up_id(30).lower(), "hitId": hit_like, "workerId": "AW1"},
+                     {"assignmentId": made_up_id(30), "hitId": hit_like, "workerId": "BW1"}]
         yield Harness(name="mturk", platform=platform, driver=TurkDriver(emu), settings={}, config=config,
-                      forged=forged, reports_departures=True, sync=sync, advance=advance)
+                      forged=forged, reports_departures=True, sync=sync, advance=advance,
+                      made_up=made_up, reassign=reassign, malformed=malformed)
 
 
 class TestContractMTurk(PlatformContract):

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from pavilion.runtime import migrate
 from pavilion.runtime.db import Database, make_engine
+from pavilion.runtime.errors import ServiceError
 from pavilion.runtime.models import Assignment, Outbox, Payment
 from pavilion.runtime.notify import MemoryNotifier
 from pavilion.runtime.platforms.base import (
@@ -90,6 +91,13 @@ class Harness:
     sync: Callable[[PolicyService, int], Any] | None = None
     # Moves the platform's own clock with the server's (emulators with a manual clock).
     advance: Callable[[float], None] | None = None
+    # Arrival parameters that copy a real slot's public ids (MTurk's HIT id, Prolific's study id) and make up the
+    # private ones: identify or join must refuse each. None: the platform has nothing private (an open lab link).
+    made_up: Callable[[PlatformProject], list[dict[str, str]]] | None = None
+    # A present worker's parameters with another assignment id (None: the link carries no assignment id).
+    reassign: Callable[[Mapping[str, str]], dict[str, str]] | None = None
+    # Malformed ids (path traversal, control characters, wrong lengths): a 400, before any platform call.
+    malformed: list[dict[str, str]] = field(default_factory=list)
 
 
 QUEUES = {"name": "pavilion", "min_active": 1, "max_active": 2, "min_waiting": 1, "max_waiting": 1}
@@ -197,6 +205,40 @@ class PlatformContract:
             with pytest.raises(IdentityError) as caught:
                 harness.platform.identify(self.view(service, pid), args)
             assert str(caught.value)  # a message for the worker
+
+    def _refused(self, harness: Harness, service: PolicyService, pid: int, args: Mapping[str, str]) -> None:
+        with pytest.raises((IdentityError, ServiceError)):
+            identity = harness.platform.identify(self.view(service, pid), args)
+            assert isinstance(identity, Identity)
+            service.join(pid, identity)
+
+    def test_made_up_private_ids_on_a_real_slot_take_no_place(self, harness: Harness, service: PolicyService) -> None:
+        if harness.made_up is None:
+            pytest.skip(f"{harness.name} links carry nothing private")
+        pid = self.launch(harness, service)
+        _args, key = self.arrive(harness, service, pid, "worker1")
+        for args in harness.made_up(self.view(service, pid)):
+            self._refused(harness, service, pid, args)
+        assert service.present(pid) == [key]
+
+    def test_a_present_worker_with_another_assignment_is_refused(
+        self, harness: Harness, service: PolicyService
+    ) -> None:
+        if harness.reassign is None:
+            pytest.skip(f"{harness.name} links carry no assignment id")
+        pid = self.launch(harness, service)
+        args, key = self.arrive(harness, service, pid, "worker1")
+        self._refused(harness, service, pid, harness.reassign(args))
+        assert service.present(pid) == [key]  # untouched, nothing merged
+        assert self.assignment(service, key).left_at is None
+
+    def test_malformed_ids_are_refused_as_bad_input(self, harness: Harness, service: PolicyService) -> None:
+        pid = self.launch(harness, service)
+        assert harness.malformed, "list some malformed arrival parameters in the harness"
+        for args in harness.malformed:
+            with pytest.raises(IdentityError) as caught:
+                harness.platform.identify(self.view(service, pid), args)
+            assert caught.value.status == 400, args
 
     @pytest.mark.parametrize("how", ["returned", "abandoned", "submitted"])
     def test_departures_reach_the_policy_once(

@@ -44,6 +44,7 @@ def harness() -> Harness:
         driver=LabDriver(platform),
         forged=[{"worker": "bad id!"}, {"worker": "x" * 65}, {"worker": "<script>"}],
         reports_departures=False,
+        malformed=[{"worker": "../join/1"}, {"worker": "lab\n7"}, {"worker": "lab\x007"}, {"worker": "x" * 65}],
     )
 
 

@@ -89,18 +89,19 @@ def test_identity_is_checked_against_the_submission(
     adapter: ProlificPlatform, project: Project, driver: EmulatorDriver
 ) -> None:
     study_id = project.view.state["study_id"]
-    sub = driver.reserve(study_id, "p1")
-    args = {"PROLIFIC_PID": "p1", "STUDY_ID": study_id, "SESSION_ID": sub["id"]}
+    p1, p2, p3 = ("1" * 24, "2" * 24, "3" * 24)  # Prolific ids are 24 hexadecimal digits
+    sub = driver.reserve(study_id, p1)
+    args = {"PROLIFIC_PID": p1, "STUDY_ID": study_id, "SESSION_ID": sub["id"]}
     identity = adapter.identify(project.view, args)
     assert not isinstance(identity, Preview)
-    assert (identity.worker_id, identity.assignment_id) == ("p1", sub["id"])
-    for bad in ({"PROLIFIC_PID": "p2"}, {"STUDY_ID": "f" * 24}, {"SESSION_ID": "0" * 24}, {"SESSION_ID": ""}):
+    assert (identity.worker_id, identity.assignment_id) == (p1, sub["id"])
+    for bad in ({"PROLIFIC_PID": p2}, {"STUDY_ID": "f" * 24}, {"SESSION_ID": "0" * 24}, {"SESSION_ID": ""}):
         with pytest.raises(IdentityError):
             adapter.identify(project.view, {**args, **bad})
-    other = driver.reserve(study_id, "p3")
+    other = driver.reserve(study_id, p3)
     driver.return_submission(other["id"])
     with pytest.raises(IdentityError, match="returned"):
-        adapter.identify(project.view, {"PROLIFIC_PID": "p3", "STUDY_ID": study_id, "SESSION_ID": other["id"]})
+        adapter.identify(project.view, {"PROLIFIC_PID": p3, "STUDY_ID": study_id, "SESSION_ID": other["id"]})
     preview = {"PROLIFIC_PID": "{{%PROLIFIC_PID%}}", "STUDY_ID": study_id, "SESSION_ID": "{{%SESSION_ID%}}"}
     assert isinstance(adapter.identify(project.view, preview), Preview)
 
@@ -162,3 +163,51 @@ def test_a_refused_webhook_subscription_does_not_block_the_launch(
     proj.apply(adapter.hire(proj.view, 2, "launch"))
     assert proj.view.state["subscriptions"] == []
     assert study_of(running, proj).status == "ACTIVE"
+
+
+def crafted(pid: str, study: str, session: str) -> list[dict[str, str]]:
+    """Twelve crafted launch parameters: traversal into other API paths, control characters, wrong lengths."""
+    bad = [
+        {"SESSION_ID": f"../studies/{study}"}, {"SESSION_ID": f"..%2Fstudies%2F{study}"},
+        {"SESSION_ID": session + "/../../studies"}, {"SESSION_ID": session[:23] + "\n"},
+        {"SESSION_ID": session[:23] + "\x00"}, {"SESSION_ID": session[:12] + "\r\n" + session[:10]},
+        {"SESSION_ID": session[:23]}, {"SESSION_ID": session + "0"}, {"SESSION_ID": "z" * 24},
+        {"PROLIFIC_PID": "p1"}, {"PROLIFIC_PID": pid + "\t"}, {"STUDY_ID": study[:-1] + "?"},
+    ]
+    return [{"PROLIFIC_PID": pid, "STUDY_ID": study, "SESSION_ID": session, **b} for b in bad]
+
+
+def test_crafted_ids_are_a_400_and_never_reach_the_api(
+    adapter: ProlificPlatform, project: Project, driver: EmulatorDriver
+) -> None:
+    study_id = project.view.state["study_id"]
+    sub = driver.reserve(study_id, "a" * 24)
+    before = len(driver.journal())
+    for args in crafted("a" * 24, study_id, sub["id"]):
+        with pytest.raises(IdentityError) as caught:
+            adapter.identify(project.view, args)
+        assert caught.value.status == 400, args
+    assert len(driver.journal()) == before  # not one request went out
+
+
+def test_only_a_verified_session_gets_a_place(
+    adapter: ProlificPlatform, project: Project, driver: EmulatorDriver
+) -> None:
+    study_id = project.view.state["study_id"]
+    mine = driver.start(driver.reserve(study_id, "a" * 24)["id"])
+    theirs = driver.start(driver.reserve(study_id, "b" * 24)["id"])
+    gone = driver.reserve(study_id, "c" * 24)
+    driver.return_submission(gone["id"])
+    refused = {
+        "no such submission": {"PROLIFIC_PID": "a" * 24, "SESSION_ID": "d" * 24},
+        "another participant's": {"PROLIFIC_PID": "a" * 24, "SESSION_ID": theirs["id"]},
+        "not in the study any more": {"PROLIFIC_PID": "c" * 24, "SESSION_ID": gone["id"]},
+    }
+    for why, args in refused.items():
+        with pytest.raises(IdentityError) as caught:
+            adapter.identify(project.view, {"STUDY_ID": study_id, **args})
+        assert caught.value.status == 403, why
+    args = {"PROLIFIC_PID": "a" * 24, "STUDY_ID": study_id, "SESSION_ID": mine["id"]}
+    identity = adapter.identify(project.view, args)
+    assert not isinstance(identity, Preview) and identity.assignment_id == mine["id"]
+    assert calls(driver, "GET", f"submissions/{mine['id']}")  # verified with the API, not taken on trust

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +25,24 @@ pytestmark = pytest.mark.timeout(60)
 SETTINGS = {"estimated_minutes": 10}
 
 
+def participant(name: str) -> str:
+    """A Prolific participant id (24 hexadecimal digits) for a test worker's name."""
+    return hashlib.sha256(name.encode()).hexdigest()[:24]
+
+
+def malformed() -> list[dict[str, str]]:
+    """Crafted ids that must never reach the authenticated API: traversal, control characters, wrong lengths."""
+    pid, study, session = participant("p1"), "0" * 24, "1" * 24
+    return [{"PROLIFIC_PID": pid, "STUDY_ID": study, "SESSION_ID": f"../studies/{study}"},
+            {"PROLIFIC_PID": pid, "STUDY_ID": study, "SESSION_ID": session[:23] + "\n"},
+            {"PROLIFIC_PID": pid, "STUDY_ID": study, "SESSION_ID": session + "\x00"},
+            {"PROLIFIC_PID": pid, "STUDY_ID": study, "SESSION_ID": session[:23]},
+            {"PROLIFIC_PID": pid + "0", "STUDY_ID": study, "SESSION_ID": session},
+            {"PROLIFIC_PID": "p1", "STUDY_ID": study, "SESSION_ID": session},
+            {"PROLIFIC_PID": pid, "STUDY_ID": "../" + study[3:], "SESSION_ID": session},
+            {"PROLIFIC_PID": pid, "STUDY_ID": study, "SESSION_ID": "g" * 24}]
+
+
 class ParticipantDriver:
     """Prolific participants played on the emulator: take a place, open the study link, finish or leave."""
 
@@ -35,8 +55,8 @@ class ParticipantDriver:
     def arrive(self, project: PlatformProject, worker: str) -> Mapping[str, str] | None:
         if self.open_slots(project) <= 0:
             return None
-        sub = self.driver.start(self.driver.reserve(self._study(project), worker)["id"])
-        return {"PROLIFIC_PID": worker, "STUDY_ID": self._study(project), "SESSION_ID": sub["id"]}
+        sub = self.driver.start(self.driver.reserve(self._study(project), participant(worker))["id"])
+        return {"PROLIFIC_PID": participant(worker), "STUDY_ID": self._study(project), "SESSION_ID": sub["id"]}
 
     def preview(self, project: PlatformProject) -> Mapping[str, str] | None:
         # The researcher's own preview of the study link: Prolific leaves the placeholders unfilled.
@@ -116,6 +136,14 @@ def harness(
                 service.platform_departure(pid, departure, source="webhook")
         service.reconcile(pid)
 
+    def made_up(project: PlatformProject) -> list[dict[str, str]]:
+        """The study id is public; a made-up session, and someone else's real session, must not get a place."""
+        study = str(project.state["study_id"])
+        someone = driver.start(driver.reserve(study, participant("someone"))["id"])["id"]
+        return [{"PROLIFIC_PID": secrets.token_hex(12), "STUDY_ID": study, "SESSION_ID": secrets.token_hex(12)},
+                {"PROLIFIC_PID": participant("worker1"), "STUDY_ID": study, "SESSION_ID": secrets.token_hex(12)},
+                {"PROLIFIC_PID": secrets.token_hex(12), "STUDY_ID": study, "SESSION_ID": someone}]
+
     yield Harness(
         name="prolific",
         platform=platform,
@@ -124,9 +152,12 @@ def harness(
         config=config,
         forged=[
             {},
-            {"PROLIFIC_PID": "p1", "STUDY_ID": "0" * 24, "SESSION_ID": "1" * 24},
-            {"PROLIFIC_PID": "p1", "SESSION_ID": "1" * 24},
+            {"PROLIFIC_PID": participant("p1"), "STUDY_ID": "0" * 24, "SESSION_ID": "1" * 24},
+            {"PROLIFIC_PID": participant("p1"), "SESSION_ID": "1" * 24},
         ],
+        made_up=made_up,
+        reassign=lambda args: {**args, "SESSION_ID": secrets.token_hex(12)},
+        malformed=malformed(),
         sync=sync,
         advance=emu_clock.advance,
     )

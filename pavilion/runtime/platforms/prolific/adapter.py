@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 COMPLETION_URL = "https://app.prolific.com/submissions/complete"
 IN_STUDY = frozenset({"RESERVED", "ACTIVE"})
+PROLIFIC_ID = re.compile(r"^[0-9a-fA-F]{24}\Z")  # participant, study and submission ids (reference section 11)
 IDENTITY_TTL_S = 60.0
 SETTINGS: dict[str, tuple[type, Any]] = {  # key: (type, default)
     "api_url": (str, None),  # default: PAVILION_PROLIFIC_API_URL, else Prolific's
@@ -236,7 +238,12 @@ class ProlificPlatform:
         if any("{{%" in v for v in (pid, study, session)):
             return Preview("researcher preview")
         if not (pid and study and session):
-            raise IdentityError("please open this task from Prolific (PROLIFIC_PID, STUDY_ID or SESSION_ID is missing)")
+            raise IdentityError(
+                "please open this task from Prolific (PROLIFIC_PID, STUDY_ID or SESSION_ID is missing)", status=400
+            )
+        for name, value in (("PROLIFIC_PID", pid), ("STUDY_ID", study), ("SESSION_ID", session)):
+            if not PROLIFIC_ID.match(value):  # before any API call: the id becomes part of a request path
+                raise IdentityError(f"the task link's {name} is not a Prolific id (24 hexadecimal digits)", status=400)
         if study != self.study_id(project):
             raise IdentityError("this link belongs to another Prolific study")
         cached = self._identities.get(session)
