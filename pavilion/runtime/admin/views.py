@@ -124,9 +124,11 @@ def project_page(project_id: int) -> ResponseReturnValue:
         who = queries.present_workers(session, project_id)
         calls = queries.troubled_calls(session, project_id)
     join_url = _join_link(project_id) if project.platform_name == "local" else ""
+    roster_links = getattr(service().platform_view(project_id)[0], "roster_links", None)
+    roster = roster_links(project_id, join_url) if join_url and roster_links is not None else {}
     return render_template(
         "admin/project.html", project=project, snapshot=snap, counts=snap["counts"], events=events, who=who,
-        calls=calls, join_url=join_url, action_form=ActionForm(), migrate_form=MigrateForm(),
+        calls=calls, join_url=join_url, roster=roster, action_form=ActionForm(), migrate_form=MigrateForm(),
         socketio_js=_url_or_empty("worker.static", filename="vendor/socket.io.min.js"), page_title=project.name,
     )
 
