@@ -7,8 +7,7 @@ open slot-time) are exact; fill.py imputes the matching for other families.
 The posting delay is not in the log (a `hire` row is when the policy asked, not when the slots appeared), but it
 bounds the joins: nobody can take a slot before it opens. For a constant delay d and pooled arrivals the
 likelihood grows with d as long as every join still finds an open slot, so the maximum-likelihood delay is the
-largest such d; its lower 95% bound is where the expected number of joins lost by shortening it reaches ln 20
-(the minimum of exponential slacks).
+largest such d (the interval's upper end); see fit_hire_delay for the estimate and the lower bound.
 """
 
 from __future__ import annotations
@@ -159,7 +158,12 @@ def _exposure(spells: SlotSpells, per_slot: bool) -> float:
 
 
 def fit_hire_delay(jobs: Sequence[JobSlots], per_slot: bool) -> DelayFit | None:
-    """The maximum-likelihood constant hire delay; None with fewer than MIN_EVENTS hires or when nothing bounds it."""
+    """A constant hire delay and its 95% interval; None with fewer than MIN_EVENTS hires or when nothing bounds it.
+
+    The largest delay every join allows (the maximum-likelihood one) overshoots the truth by the smallest slack, an
+    exponential whose rate is the joins lost per second of delay: so the estimate is where shortening the delay
+    loses one join in expectation (unbiased for that slack), and the lower bound where it loses ln 20.
+    """
     hires = sum(len(job.hires) for job in jobs)
     if hires < MIN_EVENTS:
         return None
@@ -178,11 +182,13 @@ def fit_hire_delay(jobs: Sequence[JobSlots], per_slot: bool) -> DelayFit | None:
     def lost(d: float) -> float:
         return rate * (_exposure(slot_counts(jobs, d), per_slot) - exposure)
 
-    bound = 0.0
-    if lost(0.0) > LN20:
+    def shortened(expected_lost: float) -> float:
+        if lost(0.0) <= expected_lost:
+            return 0.0
         lo, hi = 0.0, low
         for _ in range(40):
             mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if lost(mid) > LN20 else (lo, mid)
-        bound = lo
-    return DelayFit(Estimate("value", low, bound, low), hires)
+            lo, hi = (mid, hi) if lost(mid) > expected_lost else (lo, mid)
+        return lo
+
+    return DelayFit(Estimate("value", shortened(1.0), shortened(LN20), low), hires)

@@ -58,8 +58,8 @@ def arrival_lines(cal: Calibration) -> list[str]:
     if delay is None:
         lines.append(f"hire_delay_s: kept from the base scenario ({cal.kept.get('hire_delay_s')})")
     else:
-        lines.append(f"hire_delay_s: constant, from {delay.hires} hires: the largest delay every join allows, "
-                     f"{number(delay.delay.value)} s (lower 95% bound {number(delay.delay.low)} s)")
+        lines.append(f"hire_delay_s: constant, from {delay.hires} hires: {interval(delay.delay)} s (the upper end "
+                     f"is the largest delay every join allows)")
     return lines
 
 
