@@ -29,4 +29,4 @@ def test_notebook_runs_top_to_bottom(path: Path, monkeypatch: pytest.MonkeyPatch
 def test_there_are_notebooks() -> None:
     names = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
     assert names == ["01_tuning_queue_sizes.ipynb", "02_validating_against_theory.ipynb",
-                     "04_calibrating_from_a_pilot.ipynb"]
+                     "03_paired_comparisons.ipynb", "04_calibrating_from_a_pilot.ipynb"]
