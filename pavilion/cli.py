@@ -13,6 +13,7 @@ from pavilion.errors import InputError
 COMMAND_MODULES: tuple[str, ...] = (
     "pavilion.core.demo",
     "pavilion.emulators.cli",
+    "pavilion.rehearsal.cli",
     "pavilion.runtime.cli",
     "pavilion.sim.cli",
     "pavilion.sim.calibration.cli",

@@ -62,7 +62,11 @@ RULES: tuple[Rule, ...] = (
         "the emulators stand alone, like the real services",
         forbid=("pavilion.runtime", "pavilion.sim", "pavilion.rehearsal"),
     ),
-    Rule("pavilion.rehearsal", "rehearsal reaches the server only over the wire", forbid=("pavilion.runtime",)),
+    Rule(
+        "pavilion.rehearsal",
+        "rehearsal uses sim for draws and metrics and reaches the server and the emulators only over the wire",
+        forbid=("pavilion.runtime", "pavilion.emulators"),
+    ),
 )
 ACYCLIC: tuple[str, ...] = ("pavilion.runtime.platforms", "pavilion.emulators")  # no import cycle inside these
 SHELLS: tuple[str, ...] = ("pavilion", "pavilion.cli")  # may import any layer: the package and the command
