@@ -7,12 +7,17 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
+from sqlalchemy import select
 
 from pavilion.runtime.accounts import admin_for_token
 from pavilion.runtime.context import get_runtime
-from pavilion.runtime.errors import BadInput, ServiceError
+from pavilion.runtime.errors import BadInput, NotFound, ServiceError
 from pavilion.runtime.eventlog import event_csv
+from pavilion.runtime.inputs import request_object
+from pavilion.runtime.models import Project
+from pavilion.runtime.openapi import openapi_document
 from pavilion.runtime.projects import parse_project
+from pavilion.runtime.service.transaction import MAX_DB_INT
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 
@@ -39,20 +44,31 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
         if admin_id is None:
             return _error("invalid or revoked API token", 401)
         g.admin_id = admin_id
+        if "project_id" in kwargs:
+            _check_owner(kwargs["project_id"], admin_id)
         return view(*args, **kwargs)
 
     return wrapped
 
 
+def _check_owner(project_id: int, admin_id: int) -> None:
+    """A token acts only on its own admin's projects; another's is answered as if it did not exist (no leak)."""
+    if not 0 < project_id <= MAX_DB_INT:
+        raise NotFound(f"no project {project_id}")
+    with get_runtime().db.session_scope() as session:
+        owner = session.scalar(select(Project.owner_id).where(Project.id == project_id))
+    if owner is None or owner != admin_id:
+        raise NotFound(f"no project {project_id}")
+
+
 def _json_object(optional: bool = False) -> dict[str, Any]:
-    if not request.data and optional:
-        return {}
-    if not request.is_json:
-        raise BadInput("the request body must be JSON (Content-Type: application/json)")
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise BadInput("the request body must be a JSON object")
-    return data
+    return request_object(optional)
+
+
+@blueprint.get("/openapi.json")
+def openapi() -> Response:
+    """The machine-readable description of this API (OpenAPI 3.1), public: it holds no data."""
+    return jsonify(openapi_document())
 
 
 @blueprint.post("/projects")

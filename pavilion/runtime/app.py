@@ -75,7 +75,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build a runtime app: defaults < instance/pavilion.cfg < PAVILION_* environment < `config`."""
     from flask_wtf import CSRFProtect
 
-    from pavilion.runtime import admin, api, capacity, jobs, migrate, platforms, worker
+    from pavilion.runtime import admin, api, capacity, inputs, jobs, migrate, platforms, worker
     from pavilion.runtime.context import Periodic, Runtime
     from pavilion.runtime.database_url import redacted
     from pavilion.runtime.db import Database, make_engine
@@ -123,6 +123,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.blueprint)
     csrf.exempt(api.blueprint)  # bearer tokens, not cookies: no CSRF exposure
     _json_errors(app)
+    inputs.init_app(app)  # deep JSON, unencodable text, a NUL refused by PostgreSQL: 400, never 500
     worker.init_app(app, socketio)
     capacity.init_app(app, socketio)
     admin.init_app(app, socketio)

@@ -21,12 +21,26 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from pavilion.core import QueueConfig
+from pavilion.runtime.errors import BadInput
+from pavilion.runtime.inputs import loads_json, text_problem
 from pavilion.runtime.projects import MAX_QUEUE, MAX_RATE, QUEUE_KEYS
 
 QUEUE_FIELDS: tuple[str, ...] = QUEUE_KEYS
 
 
-class LoginForm(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no type hints
+class CleanForm(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no type hints
+    """A form whose every text field is checked like API input: no control characters, no lone surrogates."""
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = bool(super().validate(extra_validators))  # resets every field's errors, so it goes first
+        for field in self:
+            if isinstance(field.data, str) and (problem := text_problem(field.data)) is not None:
+                field.errors = [*field.errors, f"{field.label.text} {problem}"]
+                valid = False
+        return valid
+
+
+class LoginForm(CleanForm):
     """Username and password; the view never says which of the two was wrong."""
 
     username = StringField("Username", validators=[DataRequired(), Length(max=80)])
@@ -34,13 +48,13 @@ class LoginForm(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no type hin
     submit = SubmitField("Log in")
 
 
-class ActionForm(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no type hints
+class ActionForm(CleanForm):
     """An empty form for the launch / stop / expire buttons: it only carries the CSRF token."""
 
     submit = SubmitField("Go")
 
 
-class MigrateForm(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no type hints
+class MigrateForm(CleanForm):
     """Promote one chosen waiting worker now (force: even past max_active)."""
 
     worker_id = StringField("Worker", validators=[DataRequired(), Length(max=64)])
@@ -56,7 +70,7 @@ def _rate(label: str) -> DecimalField:
     return DecimalField(label, places=2, validators=[InputRequired(), NumberRange(min=Decimal(0), max=MAX_RATE)])
 
 
-class ProjectForm(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no type hints
+class ProjectForm(CleanForm):
     """A project: name, policy and queue sizes, platform, pay rates and the task shown to active workers."""
 
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
@@ -91,9 +105,9 @@ class ProjectForm(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no type h
     def validate_platform_settings(self, field: TextAreaField) -> None:
         if field.data and field.data.strip():
             try:
-                value = json.loads(field.data)
-            except json.JSONDecodeError as error:
-                raise ValidationError(f"not valid JSON: {error.msg} (line {error.lineno})") from None
+                value = loads_json(field.data, "the platform settings")
+            except BadInput as error:
+                raise ValidationError(str(error)) from None
             if not isinstance(value, dict):
                 raise ValidationError("must be a JSON object, like {\"title\": \"...\"}")
 

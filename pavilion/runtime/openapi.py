@@ -1,0 +1,107 @@
+"""The JSON admin API (DESIGN.md section 8) described as OpenAPI 3.1, served at GET /api/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pavilion.runtime.pay import PAY_KEYS
+from pavilion.runtime.projects import MAX_QUEUE, QUEUE_KEYS, TASK_TEXT_KEYS
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_SNAPSHOT = {"$ref": "#/components/schemas/Snapshot"}
+_ID = {"name": "project_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: str) -> dict[str, Any]:
+    meaning = {"400": "bad input (the message names the field)", "401": "missing, invalid or revoked token",
+               "404": "no such project, or not this token's", "409": "the project's state does not allow it",
+               "413": "request body too large"}
+    return {code: {"description": meaning[code], **_json(_ERROR)} for code in codes}
+
+
+def _command(summary: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A POST on one project answering its snapshot."""
+    operation: dict[str, Any] = {
+        "summary": summary, "parameters": [_ID],
+        "responses": {"200": {"description": "the project's snapshot", **_json(_SNAPSHOT)},
+                      **_errors("400", "401", "404", "409", "413")},
+    }
+    operation["requestBody"] = {"required": body is not None,
+                                **_json(body or {"type": "object", "additionalProperties": False})}
+    return {"post": operation}
+
+
+def _schemas() -> dict[str, Any]:
+    money = {"oneOf": [{"type": "number", "minimum": 0, "maximum": 1000},
+                       {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$"}]}
+    queue = {"type": "integer", "minimum": 0, "maximum": MAX_QUEUE}
+    return {
+        "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+        "Policy": {"type": "object", "required": ["min_active", "max_active"], "additionalProperties": False,
+                   "properties": {"name": {"type": "string", "enum": ["pavilion", "on-demand"]},
+                                  **{key: queue for key in QUEUE_KEYS}}},
+        "Platform": {"type": "object", "properties": {"name": {"type": "string",
+                                                                "enum": ["local", "mturk", "prolific"]}},
+                     "description": "the platform's own non-secret settings besides its name"},
+        "Pay": {"type": "object", "additionalProperties": False, "properties": {key: money for key in PAY_KEYS},
+                "description": "US dollars (decimal strings or numbers) per submission and per hour"},
+        "Task": {"type": "object", "additionalProperties": False,
+                 "properties": {**{key: {"type": "string", "maxLength": 20_000} for key in TASK_TEXT_KEYS},
+                                "max_waiting_s": {"type": "number", "minimum": 0}}},
+        "NewProject": {"type": "object", "required": ["name", "policy"],
+                       "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 200},
+                                      "policy": {"$ref": "#/components/schemas/Policy"},
+                                      "platform": {"$ref": "#/components/schemas/Platform"},
+                                      "pay": {"$ref": "#/components/schemas/Pay"},
+                                      "task": {"$ref": "#/components/schemas/Task"}}},
+        "Snapshot": {"type": "object", "required": ["id", "status", "waiting", "active", "counts"],
+                     "properties": {"id": {"type": "integer"},
+                                    "status": {"type": "string", "enum": ["draft", "live", "expired", "stopped"]},
+                                    "waiting": {"type": "array", "items": {"type": "string"}},
+                                    "active": {"type": "array", "items": {"type": "string"}},
+                                    "counts": {"type": "object"}}},
+        "Migrate": {"type": "object", "required": ["worker_id"], "additionalProperties": False,
+                    "properties": {"worker_id": {"type": "string", "minLength": 1, "maxLength": 32},
+                                   "force": {"type": "boolean", "default": False}}},
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    """The whole description: every route under /api, its body, its answers and its errors."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Pavilion JSON admin API", "version": "1",
+                 "description": "Scripted experiments (DESIGN.md section 8). A token acts only on the projects "
+                                "of the admin it was made for; errors are {\"error\": ...} with a 4xx status."},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": _schemas()},
+        "paths": {
+            "/api/projects": {"post": {
+                "summary": "create a draft project (owned by the token's admin)",
+                "requestBody": {"required": True, **_json({"$ref": "#/components/schemas/NewProject"})},
+                "responses": {"201": {"description": "created", **_json({
+                    "type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}})},
+                    **_errors("400", "401", "413")}}},
+            "/api/projects/{project_id}": {"get": {
+                "summary": "the project's queues and counts", "parameters": [_ID],
+                "responses": {"200": {"description": "the snapshot", **_json(_SNAPSHOT)}, **_errors("401", "404")}}},
+            "/api/projects/{project_id}/launch": _command("start recruiting"),
+            "/api/projects/{project_id}/stop": _command("end the job: every worker submits"),
+            "/api/projects/{project_id}/expire": _command("close recruitment; workers present stay"),
+            "/api/projects/{project_id}/migrate": _command("promote a waiting worker now",
+                                                           {"$ref": "#/components/schemas/Migrate"}),
+            "/api/projects/{project_id}/events.csv": {"get": {
+                "summary": "the event log (DESIGN.md section 9)", "parameters": [_ID],
+                "responses": {"200": {"description": "time_s, worker, event, queue, detail",
+                                      "content": {"text/csv": {"schema": {"type": "string"}}}},
+                              **_errors("401", "404")}}},
+            "/api/openapi.json": {"get": {
+                "summary": "this description", "security": [],
+                "responses": {"200": {"description": "OpenAPI 3.1", **_json({"type": "object"})}}}},
+        },
+    }
