@@ -1,4 +1,5 @@
-"""Admin login and logout (Flask-Login): hashed passwords, one error message whatever was wrong, safe `next`."""
+"""Admin login and logout (Flask-Login): hashed passwords, one error message whatever was wrong, safe `next`,
+failed logins throttled, and a login revoked server-side at logout."""
 
 from __future__ import annotations
 
@@ -14,11 +15,15 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from pavilion.runtime.admin.dashboard import LOGIN_KEY, AdminNamespace
 from pavilion.runtime.admin.forms import LoginForm
+from pavilion.runtime.admin.logins import close_login, login_is_open, open_login
 from pavilion.runtime.admin.runtime import database
 from pavilion.runtime.admin.safe_next import safe_next
+from pavilion.runtime.admin.throttle import throttle_login
+from pavilion.runtime.context import get_runtime
 from pavilion.runtime.models import Admin
 
 LOGIN_FAILED = "Invalid username or password."
+THROTTLED = "Too many failed logins; wait a minute before trying again."
 
 
 @functools.cache
@@ -28,8 +33,8 @@ def _dummy_hash() -> str:
 
 
 def load_admin(user_id: str) -> Admin | None:
-    """Flask-Login's user loader: the admin with this id, or None."""
-    if not user_id.isdigit():
+    """Flask-Login's user loader: the admin with this id while the cookie's login is open (not logged out)."""
+    if not user_id.isdigit() or not login_is_open(database(), int(user_id), session.get(LOGIN_KEY)):
         return None
     with database().session_scope() as db_session:
         return db_session.get(Admin, int(user_id))
@@ -50,14 +55,14 @@ def register_login(app: Flask, bp: Blueprint) -> None:
     manager: LoginManager | None = getattr(app, "login_manager", None)
     if manager is None:
         manager = LoginManager(app)
-    if getattr(manager, "_user_callback", None) is None:  # create_app may have set an equivalent loader
-        manager.user_loader(load_admin)
+    manager.user_loader(load_admin)  # replaces create_app's plain loader: this one also checks the login row
     if "csrf" not in app.extensions:  # create_app normally protects every form already
         CSRFProtect(app)
     manager.login_view = "admin.login"
     manager.login_message = "Please log in to see that page."
     manager.login_message_category = "info"
-    bp.add_url_rule("/login", "login", login, methods=["GET", "POST"])
+    bp.add_url_rule("/login", "login", throttle_login(app, login), methods=["GET", "POST"])
+    bp.register_error_handler(429, throttled)
     bp.add_url_rule("/logout", "logout", login_required(logout), methods=["POST"])
 
 
@@ -69,16 +74,24 @@ def login() -> ResponseReturnValue:
     if form.validate_on_submit():
         admin = authenticate(form.username.data or "", form.password.data or "")
         if admin is not None:
+            session[LOGIN_KEY] = open_login(database(), admin.id, get_runtime().clock())
             login_user(admin)
-            session[LOGIN_KEY] = secrets.token_hex(16)
             return redirect(safe_next(request.args.get("next"), default))
         flash(LOGIN_FAILED, "error")
         return render_template("admin/login.html", form=form), 401
-    return render_template("admin/login.html", form=form)
+    return render_template("admin/login.html", form=form), 400 if request.method == "POST" else 200
+
+
+def throttled(error: Exception) -> ResponseReturnValue:
+    if request.endpoint != "admin.login":
+        return error  # type: ignore[return-value]  # not ours: Flask renders it as usual
+    flash(THROTTLED, "error")
+    return render_template("admin/login.html", form=LoginForm()), 429
 
 
 def logout() -> ResponseReturnValue:
     login_id = session.pop(LOGIN_KEY, None)
+    close_login(database(), login_id, get_runtime().clock())
     logout_user()
     namespace: AdminNamespace | None = current_app.extensions.get("pavilion_admin_namespace")
     if login_id and namespace is not None:
