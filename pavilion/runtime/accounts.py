@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -16,6 +18,19 @@ from pavilion.runtime.models import Admin, ApiToken
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,80}$")
 MIN_PASSWORD = 8
+PREFIX_LENGTH = 6  # characters of a token kept in clear to tell tokens apart (of ~43; the rest stays secret)
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What `pavilion admin list-tokens` shows of a token: never the token itself."""
+
+    id: int
+    username: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
 
 
 def hash_token(token: str) -> str:
@@ -54,8 +69,47 @@ def create_token(db: Database, username: str, clock: Clock) -> str:
         if admin_id is None:
             raise InputError(f"no user {username!r}; create it with `pavilion admin create-user {username}`")
         token = secrets.token_urlsafe(32)
-        session.add(ApiToken(admin_id=admin_id, token_hash=hash_token(token), created_at=clock()))
+        session.add(ApiToken(admin_id=admin_id, token_hash=hash_token(token), prefix=token[:PREFIX_LENGTH],
+                             created_at=clock()))
         return token
+
+
+def list_tokens(db: Database, username: str | None = None) -> list[TokenInfo]:
+    """Every API token (of one admin when `username` is given), oldest first."""
+    query = select(ApiToken, Admin.username).join(Admin).order_by(ApiToken.id)
+    if username is not None:
+        query = query.where(Admin.username == username)
+    with db.session_scope() as session:
+        return [TokenInfo(t.id, name, t.prefix, t.created_at, t.last_used_at, t.revoked_at)
+                for t, name in session.execute(query).all()]
+
+
+def revoke_tokens(db: Database, clock: Clock, token: str = "", username: str = "") -> list[int]:
+    """Revoke one token (by id or by its first characters) or every token of `username`; the ids revoked.
+    InputError when nothing matches or a prefix is ambiguous."""
+    if bool(token) == bool(username):
+        raise InputError("give a token id or prefix, or --user NAME (one of the two)")
+    with db.session_scope(lock=True) as session:
+        query = select(ApiToken).where(ApiToken.revoked_at.is_(None))
+        if username:
+            if session.scalar(select(Admin.id).where(Admin.username == username)) is None:
+                raise InputError(f"no user {username!r}")
+            query = query.join(Admin).where(Admin.username == username)
+        elif token.isdigit():
+            query = query.where(ApiToken.id == int(token))
+        elif len(token) > PREFIX_LENGTH:  # the whole token
+            query = query.where(ApiToken.token_hash == hash_token(token))
+        elif len(token) >= 4:
+            query = query.where(ApiToken.prefix != "", ApiToken.prefix.startswith(token, autoescape=True))
+        else:
+            raise InputError(f"token {token!r}: give its id or at least 4 of its first characters")
+        rows = list(session.scalars(query))
+        if not username and len(rows) != 1:
+            found = "no active token" if not rows else f"{len(rows)} active tokens"
+            raise InputError(f"{found} match {token!r}; see `pavilion admin list-tokens`")
+        for row in rows:
+            row.revoked_at = clock()
+        return [row.id for row in rows]
 
 
 def admin_for_token(db: Database, token: str, clock: Clock) -> int | None:

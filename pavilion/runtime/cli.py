@@ -1,4 +1,5 @@
-"""`pavilion serve`, `pavilion db upgrade`, `pavilion admin create-user|create-token`: thin runtime wrappers."""
+"""`pavilion serve`, `pavilion db upgrade`, `pavilion admin create-user|create-token|list-tokens|revoke-token`:
+thin runtime wrappers."""
 
 from __future__ import annotations
 
@@ -66,6 +67,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     token = admin_sub.add_parser("create-token", help="make an API token for an admin (printed once)")
     token.add_argument("username")
     token.set_defaults(func=_with_database_errors(_create_token))
+    listing = admin_sub.add_parser("list-tokens", help="list API tokens (id, user, first characters, last use)")
+    listing.add_argument("username", nargs="?", default=None, help="only this admin's tokens")
+    listing.set_defaults(func=_with_database_errors(_list_tokens))
+    revoke = admin_sub.add_parser("revoke-token", help="revoke an API token (by id or first characters) or a user's")
+    revoke.add_argument("token", nargs="?", default="",
+                        help="the token's id, its first characters, or the token (after -- when it starts with -)")
+    revoke.add_argument("--user", default="", help="revoke every token of this admin")
+    revoke.set_defaults(func=_with_database_errors(_revoke_token))
 
 
 def _port(given: int | None) -> int:
@@ -214,4 +223,33 @@ def _create_token(args: argparse.Namespace) -> int:
     finally:
         db.dispose()
     print(token)
+    return 0
+
+
+def _list_tokens(args: argparse.Namespace) -> int:
+    from pavilion.runtime.accounts import list_tokens
+
+    _, db = _ready_database()
+    try:
+        tokens = list_tokens(db, args.username)
+    finally:
+        db.dispose()
+    print("id\tuser\tprefix\tcreated_at\tlast_used_at\tstatus")
+    for t in tokens:
+        used = t.last_used_at.isoformat(timespec="seconds") if t.last_used_at else "never"
+        status = f"revoked {t.revoked_at.isoformat(timespec='seconds')}" if t.revoked_at else "active"
+        created = t.created_at.isoformat(timespec="seconds")
+        print(f"{t.id}\t{t.username}\t{t.prefix or '?'}\t{created}\t{used}\t{status}")
+    return 0
+
+
+def _revoke_token(args: argparse.Namespace) -> int:
+    from pavilion.runtime.accounts import revoke_tokens
+
+    config, db = _ready_database()
+    try:
+        revoked = revoke_tokens(db, config["CLOCK"], token=args.token, username=args.user)
+    finally:
+        db.dispose()
+    print(f"pavilion: revoked {len(revoked)} token(s): {', '.join(map(str, revoked)) or 'none active'}")
     return 0
