@@ -149,3 +149,20 @@ def assignment(runtime: Runtime, key: str) -> Assignment:
         row = session.scalars(select(Assignment).where(Assignment.key == key)).one()
         session.expunge(row)
         return row
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app on a real threaded HTTP server (werkzeug) at 127.0.0.1, for raw websocket and python-socketio clients."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{http.server_port}"
+    finally:
+        http.shutdown()
+        thread.join(timeout=10)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -13,7 +12,6 @@ import pytest
 import socketio
 from flask import Flask
 from sqlalchemy import event
-from werkzeug.serving import make_server
 
 from pavilion.runtime.context import Runtime
 from pavilion.runtime.worker.side import get_worker_side
@@ -26,18 +24,6 @@ NS = "/worker"
 FLOOD = 20_000
 PROBES = 6  # other workers, each asking for a heartbeat round trip every PROBE_EVERY_S
 PROBE_EVERY_S = 0.5  # within the per-socket limit of 2 a second
-
-
-@pytest.fixture
-def server(app: Flask) -> Iterator[str]:
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{http.server_port}"
-    finally:
-        http.shutdown()
-        thread.join(timeout=10)
 
 
 def statements(runtime: Runtime) -> list[str]:
@@ -126,7 +112,7 @@ def _probe(url: str, token: str, stop: threading.Event, rtts: list[float], failu
 
 
 def test_a_20000_event_burst_is_cut_off_and_every_other_worker_keeps_its_round_trips(
-    app: Flask, runtime: Runtime, server: str, caplog: pytest.LogCaptureFixture
+    app: Flask, runtime: Runtime, live_server: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     project_id = make_project(runtime, min_active=2, max_active=2, min_waiting=1, max_waiting=PROBES + 2)
     flooder_token = enter(app, project_id).token
@@ -134,12 +120,12 @@ def test_a_20000_event_burst_is_cut_off_and_every_other_worker_keeps_its_round_t
     stop = threading.Event()
     rtts: list[float] = []
     failures: list[str] = []
-    probes = [_probe(server, token, stop, rtts, failures) for token in tokens]
+    probes = [_probe(live_server, token, stop, rtts, failures) for token in tokens]
     time.sleep(1.0)  # connections warm
     start = len(rtts)
     time.sleep(2.0)
     floor = rtts[start:]
-    flooder = RawSocket(server, flooder_token)
+    flooder = RawSocket(live_server, flooder_token)
     with caplog.at_level(logging.WARNING, logger="pavilion.runtime.worker.namespace"):
         mark = len(rtts)
         sent = flooder.flood('42/worker,["heartbeat"]', FLOOD)

@@ -1,0 +1,104 @@
+"""Malformed Socket.IO and Engine.IO frames (bad JSON, junk bytes, unknown packet types, empty frames) are refused
+with one log line each, not a traceback: a hostile client must not fill the server's log.
+
+python-socketio raises on such frames and python-engineio logs the exception with its traceback; `guard()` wraps
+the server's Engine.IO message handler, the websocket's receive (for empty frames, which Engine.IO cannot decode
+at all), and shortens Engine.IO's log of an undecodable long-polling body. An exception on a frame that decodes
+as a well-formed packet is still logged in full: that is a bug of ours, not a bad client.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from socketio import packet
+
+log = logging.getLogger(__name__)
+PREVIEW = 60  # characters of a refused frame quoted in the log line
+MALFORMED = (ValueError, KeyError, IndexError, TypeError, RecursionError)  # JSON errors are ValueErrors
+CLIENT_TYPES = (packet.CONNECT, packet.DISCONNECT, packet.EVENT, packet.ACK, packet.BINARY_EVENT, packet.BINARY_ACK)
+
+
+def preview(data: object) -> str:
+    text = repr(data[:PREVIEW]) if isinstance(data, str | bytes) else type(data).__name__
+    size = len(data) if isinstance(data, str | bytes) else 0
+    return f"{text}{'...' if size > PREVIEW else ''} ({size} bytes)" if size else text
+
+
+def malformation(server: Any, eio_sid: str, data: Any) -> str | None:
+    """Why a frame that made the server raise is the client's fault, or None if it is well formed."""
+    try:
+        pkt = server.packet_class(encoded_packet=data)
+    except MALFORMED as exc:
+        return f"undecodable ({type(exc).__name__}: {str(exc)[:80]})"
+    if pkt.packet_type not in CLIENT_TYPES:
+        return f"packet type {pkt.packet_type} is not one a client sends"
+    if pkt.packet_type in (packet.EVENT, packet.BINARY_EVENT) and (not isinstance(pkt.data, list) or not pkt.data):
+        return "an event without a name"
+    if pkt.packet_type in (packet.BINARY_EVENT, packet.BINARY_ACK):
+        return "a binary packet outside a connected namespace"
+    return None
+
+
+def _message_guard(server: Any) -> Callable[[str, Any], Any]:
+    handle = server._handle_eio_message
+
+    def on_message(eio_sid: str, data: Any) -> Any:
+        try:
+            return handle(eio_sid, data)
+        except MALFORMED:
+            if isinstance(data, bytes) and eio_sid in getattr(server, "_binary_packet", {}):
+                raise  # an attachment: any failure here is the library's, keep the traceback
+            reason = malformation(server, eio_sid, data)
+            if reason is None:
+                raise
+            log.warning("malformed Socket.IO frame from %s refused: %s: %s", eio_sid, reason, preview(data))
+            return None
+
+    return on_message
+
+
+def _websocket_guard(base: type) -> type:
+    class GuardedWebSocket(base):  # type: ignore[misc]  # engineio's websocket wrapper, untyped
+        """An empty frame closes the connection with a log line (Engine.IO would raise on decoding it)."""
+
+        def wait(self) -> Any:
+            data = super().wait()
+            if data is not None and len(data) == 0:
+                log.warning("empty websocket frame refused; connection closed")
+                return None  # as if the client had closed: Engine.IO cleans up normally
+            return data
+
+    return GuardedWebSocket
+
+
+class PollingPayloadFilter(logging.Filter):
+    """Engine.IO logs an undecodable long-polling body with a traceback ('post request handler error'); only the
+    client's bytes can raise there (the message handler's own errors are caught and logged before), so one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == "post request handler error" and record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            record.msg = "malformed Engine.IO polling payload refused: %s: %s"
+            record.args = (type(exc).__name__, str(exc)[:80])
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def guard(socketio: Any) -> None:
+    """Install the guards on a Flask-SocketIO server (once; a second call is a no-op)."""
+    server = socketio.server
+    eio = server.eio
+    if getattr(eio, "_pavilion_guarded", False):
+        return
+    eio.on("message", _message_guard(server))
+    if not any(isinstance(f, PollingPayloadFilter) for f in eio.logger.filters):
+        eio.logger.addFilter(PollingPayloadFilter())
+    drivers = dict(eio._async)
+    if isinstance(drivers.get("websocket"), type) and hasattr(drivers["websocket"], "wait"):
+        drivers["websocket"] = _websocket_guard(drivers["websocket"])
+        eio._async = drivers  # this server's copy; the driver module's table is untouched
+    eio._pavilion_guarded = True
