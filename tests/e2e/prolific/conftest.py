@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,11 @@ from pavilion.emulators.prolific.emulator import ProlificEmulator
 from pavilion.emulators.prolific.server import RunningEmulator, running_emulator
 
 TOKEN = "e2e-token-not-a-secret"
+
+
+def prolific_id(name: str) -> str:
+    """A Prolific participant id (24 hexadecimal digits, as Prolific issues them) for a test participant's name."""
+    return hashlib.sha256(name.encode()).hexdigest()[:24]
 
 
 class ServerClock:

@@ -30,7 +30,7 @@ from pavilion.runtime.accounts import create_admin, create_token
 from pavilion.runtime.config import utc_now
 from pavilion.runtime.db import Database, make_engine
 
-from .conftest import TOKEN
+from .conftest import TOKEN, prolific_id
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -127,8 +127,8 @@ def server(tmp_path: Path, emulator: RunningEmulator) -> Iterator[Server]:
 
 def arrive(server: Server, driver: EmulatorDriver, pid: int, study_id: str, participant: str) -> tuple[str, str]:
     """Take a place on Prolific and open the study link; returns (SESSION_ID, the page's worker token)."""
-    session = driver.start(driver.reserve(study_id, participant)["id"])["id"]
-    args = {"PROLIFIC_PID": participant, "STUDY_ID": study_id, "SESSION_ID": session}
+    session = driver.start(driver.reserve(study_id, prolific_id(participant))["id"])["id"]
+    args = {"PROLIFIC_PID": prolific_id(participant), "STUDY_ID": study_id, "SESSION_ID": session}
     response = httpx.get(f"{server.url}/task/{pid}", params=args, follow_redirects=False, timeout=20)
     assert response.status_code == 303, response.text
     return session, parse_qs(urlsplit(response.headers["location"]).query)["token"][0]
@@ -223,7 +223,7 @@ def test_a_prolific_session_through_pavilion_serve(
     for participant in ("p2", "p4", "p5"):
         session = sessions[participant]
         owed = sum(r.amount_cents for r in ledger() if r.kind != "reward" and r.platform_assignment_id == session)
-        credited = sum(row["cents"] for row in state.payments if row["participant_id"] == participant)
+        credited = sum(row["cents"] for row in state.payments if row["participant_id"] == prolific_id(participant))
         assert credited == owed > 0, participant
         assert state.submissions[session].status == "APPROVED"
     assert all(batch.pay_calls == 1 for batch in state.bonuses.values() if batch.pay_calls)

@@ -24,7 +24,7 @@ from pavilion.runtime.platforms.base import Identity
 from pavilion.runtime.platforms.prolific.webhooks import expected_signature
 from pavilion.runtime.projects import parse_project
 
-from .conftest import Front, ServerClock, runtime_config
+from .conftest import Front, ServerClock, prolific_id, runtime_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -63,9 +63,11 @@ class Session:
 
     def arrive(self, pid: str) -> str:
         """Take a place on Prolific, open the study link, pass the identity check and join the queues."""
-        sub = self.driver.start(self.driver.reserve(self.study_id(), pid)["id"])
+        participant = prolific_id(pid)
+        sub = self.driver.start(self.driver.reserve(self.study_id(), participant)["id"])
         adapter, view = self.service.platform_view(self.project_id)
-        identity = adapter.identify(view, {"PROLIFIC_PID": pid, "STUDY_ID": self.study_id(), "SESSION_ID": sub["id"]})
+        args = {"PROLIFIC_PID": participant, "STUDY_ID": self.study_id(), "SESSION_ID": sub["id"]}
+        identity = adapter.identify(view, args)
         assert isinstance(identity, Identity)
         result = self.service.join(self.project_id, identity)
         self.keys[pid], self.sessions[pid] = result.assignment_key, sub["id"]
@@ -180,7 +182,7 @@ def test_a_prolific_session_end_to_end(
         sub = state.submissions[s.sessions[pid]]
         assert sub.status == "APPROVED"
         owed = sum(p["cents"] for p in ledger if p["kind"] != "reward" and p["assignment"] == s.keys[pid])
-        credited = sum(row["cents"] for row in state.payments if row["participant_id"] == pid)
+        credited = sum(row["cents"] for row in state.payments if row["participant_id"] == prolific_id(pid))
         assert credited == owed > 0, pid  # every bonus paid, none twice
     assert all(batch.pay_calls <= 1 for batch in state.bonuses.values())
     assert s.study().status == "COMPLETED"
