@@ -144,3 +144,16 @@ def test_an_unreachable_mturk_refuses_for_now(tmp_path: Path, queue: str, moto_s
             assert isinstance(identity, Identity)
             s.service.join(s.project_id, identity)
         assert present(s) == set()
+
+
+def test_a_submitted_assignment_id_cannot_join_again(tmp_path: Path, queue: str, moto_server: str) -> None:
+    with mturk_session(tmp_path, queue, moto_server) as s:
+        launched(s)
+        s.accept("AREAL1")
+        s.submit("AREAL1")
+        s.sync(reconcile=True)
+        s.accept("AREAL2")  # a pending assignment, so the count alone would let one more in
+        hit_id = s.service.platform_view(s.project_id)[1].state["hits"][0]
+        for worker in ("AREAL1", made_up(14, "A")):  # the submitter again, or anyone with the known id
+            assert forge(s, hit_id, s.assignments["AREAL1"], worker) is None
+        assert present(s) == {s.keys["AREAL2"]}
