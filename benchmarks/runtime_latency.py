@@ -1,6 +1,7 @@
 """Leave -> `promoted` latency of the live runtime under N connected workers, next to a bare Socket.IO echo floor.
 
 Usage: python benchmarks/runtime_latency.py [--workers 300] [--churns 200] [--hold 1000] [--hold-timeout 300]
+       [--async-mode gevent|eventlet] [--processes 1|2] [--admin-probe 200]
 
 Everything runs on 127.0.0.1. The runtime is started as `pavilion serve` starts it (eventlet, one process) in a
 subprocess with a temporary instance folder; an admin and an API token are made with `pavilion admin`, the
@@ -14,7 +15,14 @@ The floor is a bare Flask-SocketIO echo server on the same stack (eventlet, subp
 clients: one client emits, the server emits it back, we time the round trip. Floor and runtime rounds
 alternate, so both see the same machine load.
 The last phase joins `--hold` workers to a fresh server process, bounded by `--hold-timeout` seconds, and reports
-how many are connected, how many the server counts present, and the server's resident memory.
+how many are connected, how many the server counts present, and the server's resident memory; with
+`--admin-probe N` it then times N requests each of `GET /admin/login` and `GET /api/projects/<id>` while those
+workers stay connected, next to the same requests on the idle server (issue 17: past 1,024 connections the admin
+used to time out).
+`--async-mode` picks the server stack of both the runtime and the echo floor (gevent, the default, or eventlet).
+`--processes 2` runs two `pavilion serve` processes on one PostgreSQL schema (PAVILION_TEST_DATABASE_URL or
+`--database-url`) and a private Redis (PAVILION_MESSAGE_QUEUE), behind nginx from deploy/nginx.conf (see
+benchmarks/scaleout.py); workers join and connect through nginx, each from its own client address.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scaleout
 
 PYTHON = sys.executable
 TOKEN_META = re.compile(r'<meta name="pavilion-token" content="([^"]+)"')
@@ -44,6 +53,19 @@ ACTIVE_PLACES = 10  # max_active of the benchmark's project; the other workers w
 CONNECT_THREADS = 16  # clients connect this many at a time (each connect is a handshake round trip)
 QUEUE_REFRESH_S = 0.5  # the server's coalescing interval for `queue` messages (its default)
 QUIET_S = QUEUE_REFRESH_S + 0.1  # no `queue` message for this long: the last event's fan-out has been sent
+MAX_QUEUE = 1000  # the API's bound on max_waiting per project: larger crowds are spread over several projects
+
+
+@dataclass
+class Setup:
+    """What the servers run on: the async stack, how many processes, and the PostgreSQL for several."""
+
+    mode: str = "gevent"
+    processes: int = 1
+    database_url: str = ""
+
+
+SETUP = Setup()
 
 
 # ---- processes ---------------------------------------------------------------------------------------------
@@ -99,16 +121,21 @@ def pavilion(args: Sequence[str], env: dict[str, str], stdin: str = "") -> str:
 
 
 # ---- the echo floor -----------------------------------------------------------------------------------------
-def echo_server(port: int) -> None:
-    """A bare Flask-SocketIO server on eventlet: `echo` comes straight back to its sender."""
-    import eventlet
+def echo_server(port: int, mode: str) -> None:
+    """A bare Flask-SocketIO server on `mode` (gevent or eventlet): `echo` comes straight back to its sender."""
+    if mode == "gevent":
+        from gevent import monkey
 
-    eventlet.monkey_patch()
+        monkey.patch_all()
+    else:
+        import eventlet
+
+        eventlet.monkey_patch()
     from flask import Flask, request
     from flask_socketio import SocketIO, emit
 
     app = Flask("echo")
-    socketio = SocketIO(app, async_mode="eventlet")
+    socketio = SocketIO(app, async_mode=mode)
 
     @socketio.on("echo", namespace="/echo")
     def _echo(payload: Any) -> None:
@@ -131,7 +158,7 @@ class Clients:
     failed: list[str] = field(default_factory=list)  # why joins or connects failed
     threads: int = CONNECT_THREADS
 
-    def connect(self, url: str, count: int, auth: Callable[[], dict[str, str] | None]) -> list[int]:
+    def connect(self, url: str, count: int, auth: Callable[[int], dict[str, str] | None]) -> list[int]:
         """Connect `count` clients (several at a time), each with a fresh `auth()`; the indexes of the new clients.
 
         A worker's page connects right after it loads: the server counts a joined worker without a socket as
@@ -142,9 +169,9 @@ class Clients:
             list(pool.map(lambda index: self._join(url, index, auth), range(first, first + count)))
         return [i for i in range(first, len(self.clients)) if self.clients[i] is not None]
 
-    def _join(self, url: str, index: int, auth: Callable[[], dict[str, str] | None]) -> None:
+    def _join(self, url: str, index: int, auth: Callable[[int], dict[str, str] | None]) -> None:
         try:
-            self._one(url, index, auth())
+            self._one(url, index, auth(index))
         except Exception as error:  # noqa: BLE001 - recorded; the caller decides whether it is fatal
             self.failed.append(f"{type(error).__name__}: {error}")
 
@@ -156,7 +183,9 @@ class Clients:
         client.on("promoted", lambda *_: self._mark(index), namespace=self.namespace)
         client.on("queue", lambda *_: self._count(), namespace=self.namespace)
         client.on("echo", lambda *_: self._mark(index), namespace=self.namespace)
-        client.connect(url, namespaces=[self.namespace], auth=auth, transports=["websocket"], wait_timeout=30)
+        headers = {"X-Forwarded-For": scaleout.client_address(index)}  # spread by nginx's ip_hash; else unused
+        client.connect(url, namespaces=[self.namespace], auth=auth, transports=["websocket"], wait_timeout=30,
+                       headers=headers)
         self.clients[index] = client
 
     def _drop(self) -> None:
@@ -206,10 +235,10 @@ def percentiles(samples: Sequence[float]) -> tuple[float, float]:
 def echo_clients(n: int) -> Iterator[Clients]:
     """The bare echo server in a subprocess, with n clients connected to it."""
     port = free_port()
-    with running([PYTHON, __file__, "--echo-server", str(port)], port):
+    with running([PYTHON, __file__, "--echo-server", str(port), "--async-mode", SETUP.mode], port):
         clients = Clients("/echo")
         try:
-            clients.connect(f"http://127.0.0.1:{port}", n, lambda: None)
+            clients.connect(f"http://127.0.0.1:{port}", n, lambda _: None)
             if clients.failed:
                 raise RuntimeError(f"{len(clients.failed)} echo clients could not connect: {clients.failed[0]}")
             yield clients
@@ -224,7 +253,7 @@ class Runtime:
 
     url: str
     token: str
-    proc: subprocess.Popen[bytes]
+    procs: list[subprocess.Popen[bytes]]
 
     def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         import httpx
@@ -250,13 +279,17 @@ class Runtime:
         self.api("POST", f"/api/projects/{project_id}/launch")
         return project_id
 
-    def joiner(self, project_id: int) -> Callable[[], dict[str, str]]:
-        """Joins one worker through the local join link per call; the page's worker token as Socket.IO auth."""
+    def joiner(self, project_ids: int | list[int]) -> Callable[[int], dict[str, str]]:
+        """Joins one worker (client `index`) through the local join link per call, round the projects; the page's
+        worker token as Socket.IO auth."""
         import httpx
 
-        def join() -> dict[str, str]:
-            with httpx.Client(base_url=self.url, follow_redirects=True, timeout=30) as http:
-                page = http.get(f"/join/{project_id}")
+        ids = project_ids if isinstance(project_ids, list) else [project_ids]
+
+        def join(index: int) -> dict[str, str]:
+            headers = {"X-Forwarded-For": scaleout.client_address(index)}
+            with httpx.Client(base_url=self.url, follow_redirects=True, timeout=30, headers=headers) as http:
+                page = http.get(f"/join/{ids[index % len(ids)]}")
             match = TOKEN_META.search(page.text)
             if page.status_code != 200 or match is None:
                 raise RuntimeError(f"join failed: {page.status_code} {page.text[:200]!r}")
@@ -266,17 +299,29 @@ class Runtime:
 
 
 @contextlib.contextmanager
-def runtime_server() -> Iterator[Runtime]:
-    """`pavilion serve` on a free port with a fresh instance folder, an admin and a token made by the CLI."""
-    with tempfile.TemporaryDirectory(prefix="pavilion-bench-") as instance:
+def runtime_server(max_connected: int = 2000) -> Iterator[Runtime]:
+    """`pavilion serve` (SETUP.processes of them, behind nginx when several) on free ports with a fresh instance
+    folder, an admin and a token made by the CLI."""
+    with contextlib.ExitStack() as stack:
+        instance = stack.enter_context(tempfile.TemporaryDirectory(prefix="pavilion-bench-"))
         env = {**os.environ, "PAVILION_INSTANCE_PATH": instance, "PAVILION_ENV": "development",
-               "PAVILION_QUEUE_REFRESH_S": str(QUEUE_REFRESH_S)}
+               "PAVILION_QUEUE_REFRESH_S": str(QUEUE_REFRESH_S), "PAVILION_ASYNC_MODE": SETUP.mode,
+               "PAVILION_MAX_WORKERS_CONNECTED": str(max_connected)}
+        if SETUP.processes > 1:
+            if not SETUP.database_url:
+                raise RuntimeError("--processes 2 needs PostgreSQL: set PAVILION_TEST_DATABASE_URL or --database-url")
+            env["PAVILION_DATABASE_URL"] = stack.enter_context(scaleout.postgres_schema(SETUP.database_url))
+            env["PAVILION_MESSAGE_QUEUE"] = stack.enter_context(scaleout.redis(Path(instance)))
+            env["PAVILION_SECRET_KEY"] = "benchmark-secret-shared-by-the-processes"
+            pavilion(["db", "upgrade"], env)
         pavilion(["admin", "create-user", "bench", "--password-stdin"], env, stdin="bench-password-not-secret\n")
         token = pavilion(["admin", "create-token", "bench"], env).strip()
-        port = free_port()
-        cmd = [PYTHON, "-m", "pavilion.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-        with running(cmd, port, env) as proc:
-            yield Runtime(f"http://127.0.0.1:{port}", token, proc)
+        ports = [free_port() for _ in range(SETUP.processes)]
+        procs = [stack.enter_context(running(
+            [PYTHON, "-m", "pavilion.cli", "serve", "--host", "127.0.0.1", "--port", str(port)], port, env))
+            for port in ports]
+        front = stack.enter_context(scaleout.nginx(Path(instance), ports)) if SETUP.processes > 1 else ports[0]
+        yield Runtime(f"http://127.0.0.1:{front}", token, procs)
 
 
 def measure(n: int, churns: int, warmup: int = 5, max_active: int = ACTIVE_PLACES) -> tuple[list[float], list[float]]:
@@ -315,24 +360,54 @@ def measure(n: int, churns: int, warmup: int = 5, max_active: int = ACTIVE_PLACE
             workers.close()
 
 
-def measure_hold(n: int, timeout_s: float) -> tuple[int, int, int, int, float, float]:
-    """Try to join n workers to one server process, 4 at a time, for at most timeout_s; a failed join is counted.
+def admin_probe(server: Runtime, project_id: int, count: int) -> list[float]:
+    """Seconds for each of `count` GET /admin/login and `count` GET /api/projects/<id>, one after another."""
+    import httpx
 
-    Returns (clients connected, workers present per the server, failed joins, sockets the server dropped,
-    server RSS MiB, seconds spent joining)."""
-    with runtime_server() as server:
-        project_id = server.project(max_active=ACTIVE_PLACES, max_waiting=min(1000, n))
+    seconds: list[float] = []
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        for _ in range(count):
+            for path, headers in (("/admin/login", {}), (f"/api/projects/{project_id}",
+                                                         {"Authorization": f"Bearer {server.token}"})):
+                start = time.perf_counter()
+                reply = http.get(path, headers=headers)
+                seconds.append(time.perf_counter() - start)
+                if reply.status_code != 200:
+                    raise RuntimeError(f"GET {path}: {reply.status_code}")
+    return seconds
+
+
+@dataclass
+class Held:
+    connected: int
+    present: int
+    failed: int
+    dropped: int
+    rss_mib: float
+    seconds: float
+    idle_admin: list[float]
+    loaded_admin: list[float]
+
+
+def measure_hold(n: int, timeout_s: float, probe: int) -> Held:
+    """Try to join n workers (over projects of at most MAX_QUEUE waiting places), 4 at a time, for at most
+    timeout_s; a failed join is counted. With `probe`, admin and API requests are timed idle and then loaded."""
+    with runtime_server(max_connected=n + 100) as server:
+        projects = [server.project(max_active=ACTIVE_PLACES, max_waiting=min(MAX_QUEUE, n))
+                    for _ in range(-(-n // (MAX_QUEUE + ACTIVE_PLACES)))]
+        idle = admin_probe(server, projects[0], probe) if probe else []
         workers = Clients("/worker", threads=4)
-        join = server.joiner(project_id)
+        join = server.joiner(projects)
         start = time.monotonic()
         try:
             while len(workers.clients) < n and time.monotonic() - start < timeout_s:
                 workers.connect(server.url, min(4, n - len(workers.clients)), join)
             elapsed = time.monotonic() - start
             workers.settle(idle_s=0.5, max_s=30)
-            present = int(server.api("GET", f"/api/projects/{project_id}")["counts"]["present"])
-            rss = rss_mb(server.proc.pid)
-            return workers.connected(), present, len(workers.failed), workers.dropped, rss, elapsed
+            present = sum(int(server.api("GET", f"/api/projects/{p}")["counts"]["present"]) for p in projects)
+            rss = sum(rss_mb(proc.pid) for proc in server.procs)
+            loaded = admin_probe(server, projects[0], probe) if probe else []
+            return Held(workers.connected(), present, len(workers.failed), workers.dropped, rss, elapsed, idle, loaded)
         finally:
             workers.close()
 
@@ -341,22 +416,59 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=300)
     parser.add_argument("--churns", type=int, default=200)
-    parser.add_argument("--hold", type=int, default=1000, help="workers to hold on one server (0: skip)")
+    parser.add_argument("--hold", type=int, default=1000, help="workers to hold on the server(s) (0: skip)")
     parser.add_argument("--hold-timeout", type=float, default=300.0, help="seconds allowed for joining them")
+    parser.add_argument("--async-mode", choices=("gevent", "eventlet"), default="gevent")
+    parser.add_argument("--processes", type=int, choices=(1, 2), default=1, help="server processes (2: behind nginx)")
+    parser.add_argument("--database-url", default=os.environ.get("PAVILION_TEST_DATABASE_URL", ""),
+                        help="PostgreSQL for --processes 2 (default: PAVILION_TEST_DATABASE_URL)")
+    parser.add_argument("--admin-probe", type=int, default=0, help="time N admin and N API requests while holding")
+    parser.add_argument("--skip-churn", action="store_true", help="only the hold phase")
     parser.add_argument("--echo-server", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.echo_server:
-        echo_server(args.echo_server)
+        echo_server(args.echo_server, args.async_mode)
         return
     if args.workers <= ACTIVE_PLACES or args.churns < 1 or args.hold < 0:
         parser.error(f"--workers must be more than {ACTIVE_PLACES} (the active places), --churns at least 1")
+    SETUP.mode, SETUP.processes, SETUP.database_url = args.async_mode, args.processes, args.database_url
+    raise_open_files()
     logging.getLogger("engineio.client").setLevel(logging.CRITICAL)  # dropped sockets are counted instead
+    where = f"{args.async_mode}, {args.processes} process{'es behind nginx' if args.processes > 1 else ''}"
+    if not args.skip_churn:
+        churn_report(args, where)
+    if args.hold:
+        held = measure_hold(args.hold, args.hold_timeout, args.admin_probe)
+        target = 2000 if args.processes > 1 else 1000
+        print(f"runtime_latency: hold ({where}): {held.connected} of {args.hold} workers connected, "
+              f"{held.present} present in the queues, {held.failed} joins failed, {held.dropped} sockets dropped, "
+              f"server RSS {held.rss_mib:.0f} MiB (joining took {held.seconds:.0f} s); "
+              f"target {target:,}: {'met' if min(held.connected, held.present) >= target else 'NOT met'}", flush=True)
+        if args.admin_probe:
+            i50, i99 = percentiles(held.idle_admin)
+            l50, l99 = percentiles(held.loaded_admin)
+            print(f"runtime_latency: admin and API ({where}), {len(held.loaded_admin)} requests: idle p50 {i50:.2f} ms,"
+                  f" p99 {i99:.2f} ms; with {held.connected} workers connected p50 {l50:.2f} ms, p99 {l99:.2f} ms, "
+                  f"slowest {max(held.loaded_admin) * 1000:.1f} ms")
+
+
+def raise_open_files() -> None:
+    """Thousands of client sockets need more descriptors than the usual soft limit of 1,024."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def churn_report(args: argparse.Namespace, where: str) -> None:
     t0 = time.monotonic()
     floor, latency = measure(args.workers, args.churns)
     f50, f99 = percentiles(floor)
     r50, r99 = percentiles(latency)
-    print(f"runtime_latency: echo floor, {args.workers} clients connected: p50 {f50:.2f} ms, p99 {f99:.2f} ms")
-    print(f"runtime_latency: leave -> promoted, {args.workers} workers connected: p50 {r50:.2f} ms, "
+    print(f"runtime_latency: echo floor ({args.async_mode}, one process), {args.workers} clients connected: "
+          f"p50 {f50:.2f} ms, p99 {f99:.2f} ms")
+    print(f"runtime_latency: leave -> promoted ({where}), {args.workers} workers connected: p50 {r50:.2f} ms, "
           f"p99 {r99:.2f} ms ({len(latency)} churns alternating with the floor, {time.monotonic() - t0:.0f} s)")
     slowest = ", ".join(f"{ms:.1f}" for ms in sorted(np.asarray(latency) * 1000)[-5:])
     print(f"runtime_latency: the five slowest leave -> promoted: {slowest} ms; slowest floor round trip "
@@ -364,13 +476,6 @@ def main() -> None:
     ratio = r99 / f99
     print(f"runtime_latency: p99 ratio to the floor {ratio:.1f}x; target <= 3x: {'met' if ratio <= 3 else 'NOT met'}",
           flush=True)
-    if args.hold:
-        connected, present, failed, dropped, rss, seconds = measure_hold(args.hold, args.hold_timeout)
-        print(f"runtime_latency: hold on one server process: {connected} of {args.hold} workers connected, "
-              f"{present} present in the queues, {failed} joins failed, {dropped} sockets dropped, "
-              f"server RSS {rss:.0f} MiB "
-              f"(joining took {seconds:.0f} s); "
-              f"target 1,000: {'met' if min(connected, present) >= 1000 else 'NOT met'}")
 
 
 if __name__ == "__main__":
