@@ -36,7 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "RECONCILE_S": 60.0,  # seconds between platform reconciliation passes
     "MAX_CONTENT_LENGTH": 64 * 1024,  # bytes; larger request bodies get 413
     "SQL_ECHO": False,
-    "RATELIMIT_STORAGE_URI": "",  # Flask-Limiter storage ("" -> REDIS_URL when set, else memory:// per process)
+    "RATELIMIT_STORAGE_URI": "",  # Flask-Limiter storage ("" -> MESSAGE_QUEUE's Redis, else memory per process)
     "LOGIN_LIMIT_PER_USER": "5 per minute",  # failed admin logins allowed per username
     "LOGIN_LIMIT_PER_IP": "20 per minute",  # failed admin logins allowed per client address
     "SOCKET_EVENT_BURST": 10,  # events a worker's socket may send at once; then SOCKET_EVENT_RATE_PER_S

@@ -20,8 +20,10 @@ def _failed(response: Response) -> bool:
 
 
 def storage_uri(config: Any) -> str:
-    """Where the counters live: RATELIMIT_STORAGE_URI, else REDIS_URL (shared by every process), else memory."""
-    return str(config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "memory://")
+    """Where the counters live: RATELIMIT_STORAGE_URI, else the Redis of MESSAGE_QUEUE (shared by every server
+    process), else this process's memory."""
+    queue = str(config.get("MESSAGE_QUEUE") or "")
+    return str(config.get("RATELIMIT_STORAGE_URI") or (queue if queue.startswith("redis") else "") or "memory://")
 
 
 def throttle_login(app: Flask, view: Callable[..., Any]) -> Callable[..., Any]:

@@ -128,3 +128,29 @@ def test_a_nul_in_the_login_form_is_a_form_error(client: FlaskClient) -> None:
     response = client.post("/admin/login", data={"username": "ada\x00", "password": "x" * 10,
                                                  "csrf_token": csrf_token(page.get_data(as_text=True))})
     assert response.status_code == 400 and "control character" in response.get_data(as_text=True)
+
+
+def _redis_up() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _redis_up(), reason="no Redis at 127.0.0.1:6379")
+def test_two_server_processes_share_the_counters_through_redis(tmp_path: Path) -> None:
+    import secrets
+
+    apps = [create_app({"INSTANCE_PATH": str(tmp_path / str(i)), "ENV": "testing", "SECRET_KEY": "s",
+                        "TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.sqlite'}",
+                        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15"}) for i in range(2)]
+    username = f"u{secrets.token_hex(6)}"  # counters outlive the test in Redis: a name no other run uses
+    address = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
+    first, second = (app.test_client() for app in apps)
+    codes = [_wrong(client, username, address) for client in (first, second) * 3]
+    assert codes == [401] * 5 + [429]  # 3 + 3 attempts over two apps, one limit of 5
+    for app in apps:
+        get_runtime(app).shutdown()
