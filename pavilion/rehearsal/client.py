@@ -16,7 +16,8 @@ from pavilion.rehearsal.record import Record, WorkerOutcome
 
 NAMESPACE = "/worker"
 LEAVE_RETRY_S = 0.2  # a leave that got no answer (the server is restarting) is tried again this often ...
-LEAVE_PATIENCE_S = 30.0  # ... for this long, as a person clicks "submit" again
+LEAVE_PATIENCE_S = 30.0
+CONNECT_PATIENCE_S = 30.0  # ... for this long, as a person clicks "submit" again
 NAMESPACE_TRIES = 40
 SERVER_EVENTS = ("queue", "promoted", "stop", "rejected", "left", "error")
 
@@ -55,6 +56,8 @@ class SimWorker:
         self.inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
         self.socket: Any = None
         self._connects = 0
+        self.refusal = ""
+        self.stopped_first = False
 
     # ---- the socket ------------------------------------------------------------------------------------------
     def _on(self, name: str) -> Callable[..., None]:
@@ -68,7 +71,9 @@ class SimWorker:
         self.outcome.reconnects = max(0, self._connects - 1)
 
     def _refused(self, data: Any = None) -> None:
-        self.outcome.errors.append(f"socket refused: {data}")
+        if isinstance(data, dict) and data.get("message"):  # the server said no (not: the server is away)
+            self.refusal = str(data["message"])
+            self.outcome.errors.append(f"socket refused: {self.refusal}")
 
     def connect(self, token: str) -> None:
         import socketio
@@ -80,8 +85,18 @@ class SimWorker:
         client.on("connect", self._connected, namespace=NAMESPACE)
         client.on("connect_error", self._refused, namespace=NAMESPACE)
         self.socket = client
-        client.connect(self.server_url, namespaces=[NAMESPACE], auth={"token": token}, transports=["websocket"],
-                       wait_timeout=10)
+        # As the browser's client does, a first connect that finds no server is tried again (a restart in
+        # progress); a refusal by the server is final.
+        deadline = time.monotonic() + CONNECT_PATIENCE_S
+        while True:
+            try:
+                client.connect(self.server_url, namespaces=[NAMESPACE], auth={"token": token},
+                               transports=["websocket"], wait_timeout=10)
+                return
+            except socketio.exceptions.ConnectionError:
+                if self.refusal or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
 
     def emit(self, event: str, payload: Any = None) -> None:
         """Send one event; a namespace still being joined (a message right at connect) is waited for briefly."""
@@ -110,9 +125,13 @@ class SimWorker:
                 except Exception:  # noqa: BLE001 - no answer: the server went away mid-call
                     reply = None
                 if isinstance(reply, dict):
-                    if reply.get("ok"):
-                        return True
-                    self.outcome.errors.append(f"leave {how} refused: {reply.get('error')}")
+                    error = str(reply.get("error"))
+                    if reply.get("ok") or f"already left this session ({how})" in error:
+                        return True  # accepted now, or an earlier try got through and its answer was lost
+                    if how != "submitted" and "has stopped" in error:
+                        self.stopped_first = True  # the stop crossed this leave: the page submits instead
+                        return False
+                    self.outcome.errors.append(f"leave {how} refused: {error}")
                     return False
             time.sleep(LEAVE_RETRY_S)
         self.outcome.errors.append(f"leave {how}: no answer in {LEAVE_PATIENCE_S:g} s")
@@ -147,18 +166,26 @@ class SimWorker:
 
     def _live(self, deadline: float) -> None:
         exit_kind, next_beat = self.planned.waiting_exit, self.since_launch() + self.heartbeat_s
+        beat_sent: float | None = None
         while True:
             now = self.since_launch()
-            try:
-                name, payload = self.inbox.get(timeout=max(0.0, min(deadline, next_beat) - now))
-            except queue.Empty:
-                if self.since_launch() >= deadline:
-                    self._depart(exit_kind, "self")
-                    return
+            if now >= deadline:
+                self._depart(exit_kind, "self")
+                return
+            if now >= next_beat:
+                self.outcome.timer_late_s.append(now - next_beat)  # how late this process ran the worker's timer
+                beat_sent = time.perf_counter()
                 self.emit("heartbeat")
-                next_beat += self.heartbeat_s
+                next_beat = max(next_beat + self.heartbeat_s, now)
                 continue
-            if name == "promoted":
+            try:
+                name, payload = self.inbox.get(timeout=min(deadline, next_beat) - now)
+            except queue.Empty:
+                continue
+            if name == "queue" and beat_sent is not None:  # the heartbeat's answer (the first `queue` after it)
+                self.outcome.round_trips_s.append(time.perf_counter() - beat_sent)
+                beat_sent = None
+            elif name == "promoted":
                 if self.outcome.promoted_s is None:
                     self.outcome.promoted_s = self.since_launch()
                     self.outcome.stage = "active"
@@ -185,8 +212,10 @@ class SimWorker:
             return
         if self.leave(how):
             self.outcome.left = how
-            if how == "submitted":
-                self.door.submitted(self.planned.index)
+        elif self.stopped_first and self.leave("submitted"):
+            how, self.outcome.left, self.outcome.left_by = "submitted", "submitted", "stop"
+        if self.outcome.left == "submitted":
+            self.door.submitted(self.planned.index)
         self.hang_up()
 
 

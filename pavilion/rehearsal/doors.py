@@ -181,7 +181,7 @@ class ProlificDoor:
                 study = self._study(browser)
                 if study is None:
                     return LoadedPage("lost", detail="the study is not published yet")
-                participant = f"rehearsal{self.project_id}x{index}"
+                participant = f"{self.project_id:08x}{index:016x}"  # a Prolific id: 24 hex digits
                 reserved = browser.post(f"{control}/studies/{study['id']}/reserve",
                                         json={"participant_id": participant})
                 if reserved.status_code != 201:

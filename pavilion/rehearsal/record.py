@@ -21,6 +21,8 @@ class WorkerOutcome:
     finished: bool = False  # the worker's thread has ended
     stage: str = "arriving"  # where the worker is: arriving | waiting | active | leaving | done
     errors: list[str] = field(default_factory=list)
+    timer_late_s: list[float] = field(default_factory=list)  # each heartbeat: how late the driver sent it
+    round_trips_s: list[float] = field(default_factory=list)  # each heartbeat: until its `queue` answer came
 
 
 class Record:
@@ -54,6 +56,12 @@ class Record:
             "errors": sum(len(o.errors) for o in items),
             "unfinished": sum(1 for o in items if not o.finished),
         }
+
+    def timings(self) -> tuple[list[float], list[float]]:
+        """Every heartbeat's timer lateness and round trip (seconds), over all workers."""
+        with self._lock:
+            items = list(self.outcomes.values())
+        return [t for o in items for t in o.timer_late_s], [t for o in items for t in o.round_trips_s]
 
     def lost_reasons(self) -> Counter[str]:
         with self._lock:

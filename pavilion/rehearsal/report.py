@@ -63,6 +63,12 @@ def _latency_lines(outcome: RehearsalOutcome) -> list[str]:
     else:
         lines.append("- promotion to `ready`: no promotion acknowledged")
     lines.append(f"- socket reconnects: {reconnects}")
+    late = np.concatenate([np.array(r.record.timings()[0]) for r in outcome.replications])
+    trips = np.concatenate([np.array(r.record.timings()[1]) for r in outcome.replications])
+    if trips.size:
+        lines.append(f"- heartbeat round trip ({trips.size}): p50 {np.percentile(trips, 50) * 1000:.1f} ms, "
+                     f"p99 {np.percentile(trips, 99) * 1000:.1f} ms; the driver's timers late p99 "
+                     f"{np.percentile(late, 99) * 1000:.1f} ms")
     return lines
 
 
