@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pavilion.errors import InputError
 from pavilion.sim import METRICS, exact, load_scenario
@@ -75,3 +77,33 @@ def test_time_to_start_is_the_mean_of_the_erlang_wait_for_the_first_joiners() ->
                                                                                            "value": float("inf")}})
     k = scenario.policy.min_active + scenario.policy.min_waiting
     assert exact(scenario).metrics["time_to_start_s"] == pytest.approx(k * 3600 / 48, rel=1e-9)
+
+
+@settings(max_examples=25, deadline=None)
+@given(min_active=st.integers(1, 2), extra_active=st.integers(0, 1), min_waiting=st.integers(0, 1),
+       extra_waiting=st.integers(0, 2), policy=st.sampled_from(["pavilion", "on-demand"]),
+       mode=st.sampled_from(["pooled", "per_slot"]), rate=st.floats(6, 120), detection=st.sampled_from([0, 40]),
+       delay=st.sampled_from([0, 90]))
+def test_any_small_markovian_scenario_solves_to_a_consistent_steady_state(
+        min_active: int, extra_active: int, min_waiting: int, extra_waiting: int, policy: str, mode: str,
+        rate: float, detection: int, delay: int) -> None:
+    def dist(mean: int) -> dict[str, object]:
+        return {"dist": "exponential", "mean": mean} if mean else {"dist": "constant", "value": 0}
+
+    scenario = load_scenario(None, overrides={
+        **MARKOVIAN, "policy.name": policy, "policy.min_active": min_active,
+        "policy.max_active": min_active + extra_active, "policy.min_waiting": min_waiting,
+        "policy.max_waiting": min_waiting + extra_waiting, "workload.arrivals": {"mode": mode, "rate_per_hour": rate},
+        "workload.abandon_detection_s": dist(detection), "workload.hire_delay_s": dist(delay)})
+    chain = build_chain(scenario)
+    q = chain.q.toarray()
+    assert np.allclose(q.sum(axis=1), 0, atol=1e-12)
+    pi = stationary(chain.q)
+    assert pi.min() >= 0 and pi.sum() == pytest.approx(1) and np.allclose(pi @ q, 0, atol=1e-10)
+    m = exact(scenario).metrics
+    cfg = scenario.policy
+    assert 0 <= m["full_ratio"] <= m["availability"] <= 1
+    assert 0 <= m["mean_active"] <= cfg.max_active and 0 <= m["mean_waiting"] <= cfg.max_waiting
+    assert 0 < m["time_to_start_s"] < math.inf and m["hire_rate_per_hour"] > 0
+    if policy == "on-demand":
+        assert m["mean_waiting"] == 0
