@@ -83,7 +83,7 @@ def test_simulator_matches_the_exact_chain(point: tuple[tuple[int, int, int, int
     """Tolerance: 4 standard errors over 12 replications, plus 0.5% of the value for the warmup's leftover bias
     (four hours, over ten mean stay times). A standard error above 3% of the value would make the check
     meaningless and fails it. Rates and means that are not state probabilities (hire rate, mean wait by Little's
-    law) are compared the same way."""
+    law) are compared the same way; the mean time to start (a first passage) within 4 standard errors."""
     scenario = load_scenario(None, overrides=markovian(*point))
     theory = exact(scenario).metrics
     runs = [simulate(scenario, seed).metrics for seed in np.random.SeedSequence(1128).spawn(REPLICATIONS)]
@@ -98,6 +98,10 @@ def test_simulator_matches_the_exact_chain(point: tuple[tuple[int, int, int, int
         se = values.std(ddof=1) / np.sqrt(len(values))
         assert se <= 0.03 * max(expected, 0.05), (metric, se)  # sharp enough to mean something
         assert abs(values.mean() - expected) <= 4 * se + 0.005 * expected, (metric, values.mean(), se, expected)
+    # the start is a first passage from the launch: 12 values of a widely spread time, so 4 standard errors only
+    starts = np.array([run["time_to_start_s"] for run in runs])
+    se = starts.std(ddof=1) / np.sqrt(len(starts))
+    assert abs(starts.mean() - theory["time_to_start_s"]) <= 4 * se, (starts.mean(), se, theory["time_to_start_s"])
 
 
 def hand_written_chain(cfg: QueueConfig, fill_s: float, patience_s: float, active_s: float,
