@@ -27,7 +27,7 @@ def make_blueprint() -> Blueprint:
 def init_app(app: Flask, socketio: Any) -> None:
     """Register the worker blueprint, the `/worker` namespace and the presence sweep of the app's runtime."""
     from pavilion.runtime.context import get_runtime
-    from pavilion.runtime.worker import frames, sweeper
+    from pavilion.runtime.worker import floodgate, frames, sweeper
     from pavilion.runtime.worker.content import task_url_for
     from pavilion.runtime.worker.namespace import WorkerNamespace
     from pavilion.runtime.worker.side import EXTENSION, build_side
@@ -39,8 +39,10 @@ def init_app(app: Flask, socketio: Any) -> None:
     runtime.service.refresher.listeners.append(side.stints.told)  # heartbeats answer with the place just sent
     runtime.service.refresher.status_listeners.append(side.stints.project_status)
     app.register_blueprint(make_blueprint())
-    socketio.on_namespace(WorkerNamespace(side))
+    namespace = WorkerNamespace(side)
+    socketio.on_namespace(namespace)
     frames.guard(socketio)  # malformed frames: one log line each, not a traceback (the whole server)
+    floodgate.install(socketio, side.limiter, namespace.describe)  # outermost: a dropped frame costs nothing more
     runtime.add_periodic("presence", PRESENCE_SWEEP_S, lambda: sweeper.sweep(side))
     # Every process writes its own sightings (it is not a job for one process at a time, unlike the sweep).
     runtime.add_periodic("presence-flush", side.flush_s, lambda: sweeper.flush(side))

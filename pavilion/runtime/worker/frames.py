@@ -60,11 +60,31 @@ def _message_guard(server: Any) -> Callable[[str, Any], Any]:
     return on_message
 
 
-def _websocket_guard(base: type) -> type:
+class _YieldingSocket:
+    """The connection's TCP socket, pausing before each read: under gevent a reader with data always waiting never
+    yields, so one client streaming frames would hold the whole server until it stopped sending."""
+
+    def __init__(self, sock: Any, pause: Callable[[], None]) -> None:
+        self._sock = sock
+        self._pause = pause
+
+    def recv(self, size: int) -> Any:
+        self._pause()
+        return self._sock.recv(size)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+def _websocket_guard(base: type, pause: Callable[[], None]) -> type:
     class GuardedWebSocket(base):  # type: ignore[misc]  # engineio's websocket wrapper, untyped
-        """An empty frame closes the connection with a log line (Engine.IO would raise on decoding it)."""
+        """Empty frames close the connection with a log line (Engine.IO would raise on decoding them); the
+        socket's reads yield to others (simple-websocket reads in a task of its own)."""
 
         def wait(self) -> Any:
+            ws = getattr(self, "ws", None)
+            if ws is not None and hasattr(ws, "sock") and not isinstance(ws.sock, _YieldingSocket):
+                ws.sock = _YieldingSocket(ws.sock, pause)
             data = super().wait()
             if data is not None and len(data) == 0:
                 log.warning("empty websocket frame refused; connection closed")
@@ -94,11 +114,12 @@ def guard(socketio: Any) -> None:
     eio = server.eio
     if getattr(eio, "_pavilion_guarded", False):
         return
-    eio.on("message", _message_guard(server))
+    server._handle_eio_message = _message_guard(server)  # the attribute too: the flood gate wraps this one
+    eio.on("message", server._handle_eio_message)
     if not any(isinstance(f, PollingPayloadFilter) for f in eio.logger.filters):
         eio.logger.addFilter(PollingPayloadFilter())
     drivers = dict(eio._async)
     if isinstance(drivers.get("websocket"), type) and hasattr(drivers["websocket"], "wait"):
-        drivers["websocket"] = _websocket_guard(drivers["websocket"])
+        drivers["websocket"] = _websocket_guard(drivers["websocket"], lambda: socketio.sleep(0))
         eio._async = drivers  # this server's copy; the driver module's table is untouched
     eio._pavilion_guarded = True

@@ -18,7 +18,6 @@ from pavilion.runtime.models import Assignment, Project
 from pavilion.runtime.notify import WORKER_NAMESPACE, worker_room
 from pavilion.runtime.tokens import TokenError, WorkerClaim
 from pavilion.runtime.worker import sweeper
-from pavilion.runtime.worker.ratelimit import Verdict
 from pavilion.runtime.worker.side import WorkerSide
 from pavilion.runtime.worker.stint import Stint, StintError, load_stint, max_waiting_s
 from pavilion.runtime.worker.stint_cache import message_now
@@ -88,7 +87,6 @@ class WorkerNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships 
         sid = _sid()
         with self._guard:
             self._claims.pop(sid, None)
-        self.side.limiter.forget(sid)
         key = self.side.presence.disconnected(sid)
         if key is not None:
             self._share(key)
@@ -110,40 +108,19 @@ class WorkerNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships 
         A client may also send events named `connect` or `disconnect`; those arrive while the socket is fully
         connected, whereas the server's own connect and disconnect run while it is pending, so they are told apart."""
         sid = args[0]
-        own = event in ("connect", "disconnect") and not self.socketio.server.manager.is_connected(sid, self.namespace)
-        if own:
-            return super().trigger_event(event, *args)
-        if not self._admit(sid):
-            return None
-        if event in EVENTS:
+        if event in ("connect", "disconnect"):
+            if not self.socketio.server.manager.is_connected(sid, self.namespace):
+                return super().trigger_event(event, *args)
+        elif event in EVENTS:
             return super().trigger_event(event, *args)
         return super().trigger_event("unknown", sid, event, *args[1:])
 
-    def _admit(self, sid: str) -> bool:
-        """The socket's token bucket: over the limit the event is dropped; one error per streak; abuse disconnects."""
-        verdict = self.side.limiter.admit(sid)
-        if verdict is Verdict.ADMIT:
-            return True
-        if verdict is Verdict.WARN:
-            limiter = self.side.limiter
-            message = f"too many events: at most {limiter.burst:g} at once and {limiter.per_s:g} a second; dropped"
-            self.emit("error", {"message": message}, room=sid)
-        elif verdict is Verdict.ABUSE:
-            with self._guard:
-                claim = self._claims.get(sid)
-            who = claim.assignment_key if claim else "?"
-            log.warning("socket %s (stint %s) disconnected: %d events over its limit", sid, who,
-                        self.side.limiter.dropped(sid))
-            self._close(sid)
-        return False
-
-    def _close(self, sid: str) -> None:
-        """Close the whole connection, not just the namespace, so an abuser cannot reconnect on the same one."""
-        server = self.socketio.server
-        eio_sid = server.manager.eio_sid_from_sid(sid, self.namespace)
-        self.disconnect(sid)
-        if eio_sid is not None:
-            server.eio.disconnect(eio_sid)  # no-op where there is no such connection (the test client)
+    def describe(self, eio_sid: str) -> str:
+        """Which stint a connection holds, for log lines ('' if none)."""
+        sid = self.socketio.server.manager.sid_from_eio_sid(eio_sid, self.namespace)
+        with self._guard:
+            claim = self._claims.get(sid) if sid else None
+        return f"stint {claim.assignment_key}" if claim else ""
 
     def on_heartbeat(self, *payload: Any) -> Reply:
         return self._dispatch("heartbeat", *payload)
