@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 from pavilion.errors import InputError
 
-# Each module adds its subcommands with `register(subparsers)`; it must import nothing heavy at module level.
+# Each module adds its subcommands with `register(subparsers)`; it must import nothing heavy at module level,
+# and its package neither (tests/unit/test_cli_startup.py checks that building the parser loads no heavy library).
 COMMAND_MODULES: tuple[str, ...] = (
-    "pavilion.core.demo",
     "pavilion.emulators.cli",
     "pavilion.rehearsal.cli",
     "pavilion.runtime.cli",
@@ -24,9 +24,18 @@ def build_parser() -> argparse.ArgumentParser:
     """The full parser, with every subcommand registered."""
     parser = argparse.ArgumentParser(prog="pavilion", description="Real-time crowdsourcing: simulate and run.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    demo = sub.add_parser("demo", help="print a short trace of the pavilion policy")
+    demo.set_defaults(func=_demo)  # here, not in pavilion.core: importing that package builds every policy
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     return parser
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from pavilion.core.demo import trace
+
+    print("\n".join(trace()))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

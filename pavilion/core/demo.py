@@ -1,8 +1,7 @@
-"""A scripted trace through the pavilion policy, for the README and a first look."""
+"""A scripted trace through the pavilion policy, for the README and a first look (`pavilion demo`)."""
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterator
 
 from pavilion.core.config import QueueConfig
@@ -27,8 +26,3 @@ def trace() -> Iterator[str]:
         done = ", ".join(repr(a) for a in actions) or "-"
         yield f"{event!r:60} -> {done}\n{'':60}    waiting={list(state.waiting)} active={list(state.active)}"
 
-
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add `pavilion demo` to the command line."""
-    demo = sub.add_parser("demo", help="print a short trace of the pavilion policy")
-    demo.set_defaults(func=lambda args: print("\n".join(trace())))

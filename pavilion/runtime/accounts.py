@@ -8,13 +8,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from pavilion.errors import InputError
 from pavilion.runtime.config import Clock
 from pavilion.runtime.db import Database
-from pavilion.runtime.models import Admin, ApiToken
+from pavilion.runtime.models import Admin, AdminLogin, ApiToken
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,80}$")
 MIN_PASSWORD = 8
@@ -51,6 +51,42 @@ def create_admin(db: Database, username: str, password: str, clock: Clock) -> in
         session.add(admin)
         session.flush()
         return admin.id
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """What `pavilion admin list-users` shows of an admin: never the password hash."""
+
+    id: int
+    username: str
+    created_at: datetime
+    active_tokens: int
+
+
+def list_admins(db: Database) -> list[UserInfo]:
+    """Every admin, oldest first, with the number of unrevoked API tokens."""
+    tokens = (select(ApiToken.admin_id, func.count().label("n")).where(ApiToken.revoked_at.is_(None))
+              .group_by(ApiToken.admin_id).subquery())
+    query = (select(Admin.id, Admin.username, Admin.created_at, func.coalesce(tokens.c.n, 0))
+             .outerjoin(tokens, tokens.c.admin_id == Admin.id).order_by(Admin.id))
+    with db.session_scope() as session:
+        return [UserInfo(i, name, created, int(n)) for i, name, created, n in session.execute(query).all()]
+
+
+def set_password(db: Database, username: str, password: str, clock: Clock) -> int:
+    """Replace an admin's password and sign out its browser logins (API tokens stay); the logins revoked."""
+    if len(password) < MIN_PASSWORD:
+        raise InputError(f"the password must have at least {MIN_PASSWORD} characters")
+    with db.session_scope(lock=True) as session:
+        admin = session.scalars(select(Admin).where(Admin.username == username)).one_or_none()
+        if admin is None:
+            raise InputError(f"no user {username!r}; see `pavilion admin list-users`")
+        admin.password_hash = generate_password_hash(password)
+        logins = list(session.scalars(
+            select(AdminLogin).where(AdminLogin.admin_id == admin.id, AdminLogin.revoked_at.is_(None))))
+        for login in logins:
+            login.revoked_at = clock()
+        return len(logins)
 
 
 def check_login(db: Database, username: str, password: str) -> Admin | None:

@@ -47,10 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default: $PORT, else 5000)")
     serve.add_argument("--platform", default=None, help="default platform of new projects (default: local)")
-    for cls in _platform_classes():
-        hook = getattr(cls, "add_serve_arguments", None)
-        if hook is not None:
-            hook(serve)
+    from pavilion.runtime.platforms import add_serve_arguments  # light: the adapters are not imported
+
+    add_serve_arguments(serve)
     serve.set_defaults(func=_with_database_errors(_serve))
 
     db = sub.add_parser("db", help="database maintenance")
@@ -75,6 +74,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                         help="the token's id, its first characters, or the token (after -- when it starts with -)")
     revoke.add_argument("--user", default="", help="revoke every token of this admin")
     revoke.set_defaults(func=_with_database_errors(_revoke_token))
+    users = admin_sub.add_parser("list-users", help="list admins (id, user, created, active API tokens)")
+    users.set_defaults(func=_with_database_errors(_list_users))
+    password = admin_sub.add_parser("set-password", help="change an admin's password (signs out its browser logins)")
+    password.add_argument("username")
+    password.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    password.set_defaults(func=_with_database_errors(_set_password))
 
 
 def _port(given: int | None) -> int:
@@ -252,4 +257,31 @@ def _revoke_token(args: argparse.Namespace) -> int:
     finally:
         db.dispose()
     print(f"pavilion: revoked {len(revoked)} token(s): {', '.join(map(str, revoked)) or 'none active'}")
+    return 0
+
+
+def _list_users(args: argparse.Namespace) -> int:
+    from pavilion.runtime.accounts import list_admins
+
+    _, db = _ready_database()
+    try:
+        users = list_admins(db)
+    finally:
+        db.dispose()
+    print("id\tuser\tcreated_at\tactive_tokens")
+    for u in users:
+        print(f"{u.id}\t{u.username}\t{u.created_at.isoformat(timespec='seconds')}\t{u.active_tokens}")
+    return 0
+
+
+def _set_password(args: argparse.Namespace) -> int:
+    from pavilion.runtime.accounts import set_password
+
+    password = _read_password(args.password_stdin)
+    config, db = _ready_database()
+    try:
+        signed_out = set_password(db, args.username, password, config["CLOCK"])
+    finally:
+        db.dispose()
+    print(f"pavilion: changed the password of {args.username!r}; signed out {signed_out} browser login(s)")
     return 0

@@ -17,8 +17,8 @@ def register(platforms: argparse._SubParsersAction) -> None:  # type: ignore[typ
     parser.add_argument("--sqs-endpoint", default=None,
                         help="SQS endpoint for notifications (default: the host of each queue URL)")
     parser.add_argument("--public-url", default=None, help="address workers' browsers use to reach the emulator")
-    for name in ("duplicate", "reorder", "drop"):
-        parser.add_argument(f"--{name}", type=float, default=0.0, help=f"probability a notification is {name}d")
+    for name, done in (("duplicate", "duplicated"), ("reorder", "reordered"), ("drop", "dropped")):
+        parser.add_argument(f"--{name}", type=float, default=0.0, help=f"probability a notification is {done}")
     parser.add_argument("--batch", type=int, default=1, help="most events per notification message")
     parser.set_defaults(func=run)
 

@@ -12,15 +12,22 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pavilion.runtime.platforms.base import CrowdPlatform
+if TYPE_CHECKING:  # importing base costs the command line's startup (dataclasses, hmac)
+    from pavilion.runtime.platforms.base import CrowdPlatform
 
 # One line per adapter: "name": "module:Class".
 PLATFORMS: dict[str, str] = {
     "local": "pavilion.runtime.platforms.local:LocalPlatform",
     "mturk": "pavilion.runtime.platforms.mturk.adapter:MTurkPlatform",
     "prolific": "pavilion.runtime.platforms.prolific.adapter:ProlificPlatform",
+}
+
+# `pavilion serve` options per adapter, in modules that import nothing heavy: "name": "module:function(parser)".
+SERVE_OPTIONS: dict[str, str] = {
+    "mturk": "pavilion.runtime.platforms.mturk.options:add_serve_arguments",
+    "prolific": "pavilion.runtime.platforms.prolific.options:add_serve_arguments",
 }
 
 
@@ -39,6 +46,13 @@ def get_platform(name: str, settings: Mapping[str, Any], config: Mapping[str, An
     """An adapter for one project's platform settings."""
     adapter: CrowdPlatform = platform_class(name)(settings, config)
     return adapter
+
+
+def add_serve_arguments(parser: Any) -> None:
+    """Every adapter's `pavilion serve` options, without importing the adapters (see SERVE_OPTIONS)."""
+    for name in sorted(SERVE_OPTIONS):
+        module, function = SERVE_OPTIONS[name].split(":")
+        getattr(importlib.import_module(module), function)(parser)
 
 
 def init_platforms(app: Any, socketio: Any) -> None:

@@ -10,7 +10,27 @@ write_scenario(result, "calibrated.toml")        # its TOML, the evidence in hea
 lifelines is imported only when a fit runs.
 """
 
-from pavilion.sim.calibration.calibrate import Calibration, calibrate, observe, slot_rules
-from pavilion.sim.calibration.observations import Observations, SlotRules, read_event_log
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pavilion.sim.lazy_exports import install
+
+# Imported on first use: `pavilion calibrate`'s registration imports this package and must not pay for pandas.
+_EXPORTS: dict[str, str] = {
+    "Calibration": "pavilion.sim.calibration.calibrate",
+    "calibrate": "pavilion.sim.calibration.calibrate",
+    "observe": "pavilion.sim.calibration.calibrate",
+    "slot_rules": "pavilion.sim.calibration.calibrate",
+    "Observations": "pavilion.sim.calibration.observations",
+    "SlotRules": "pavilion.sim.calibration.observations",
+    "read_event_log": "pavilion.sim.calibration.observations",
+}
+
+if TYPE_CHECKING:
+    from pavilion.sim.calibration.calibrate import Calibration, calibrate, observe, slot_rules
+    from pavilion.sim.calibration.observations import Observations, SlotRules, read_event_log
+
+install(__name__, _EXPORTS)
 
 __all__ = ["Calibration", "Observations", "SlotRules", "calibrate", "observe", "read_event_log", "slot_rules"]

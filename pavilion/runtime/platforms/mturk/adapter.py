@@ -25,7 +25,7 @@ from pavilion.runtime.platforms.base import (
     SubmitForm,
     host_of,
 )
-from pavilion.runtime.platforms.mturk import hits, payments
+from pavilion.runtime.platforms.mturk import hits, options, payments
 from pavilion.runtime.platforms.mturk.client import (
     SUBMIT_HOSTS,
     endpoint_url,
@@ -113,10 +113,8 @@ class MTurkPlatform:
 
     @classmethod
     def add_serve_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        group = parser.add_argument_group("MTurk")
-        group.add_argument("--mturk-endpoint", help="sandbox, production, or the URL of an MTurk API (an emulator)")
-        group.add_argument("--mturk-sqs-queue-url", help="SQS queue that receives MTurk notifications")
-        group.add_argument("--mturk-sqs-endpoint", help="SQS endpoint for that queue (a local SQS)")
+        """Declared in `options` (light, for the command line's registration)."""
+        options.add_serve_arguments(parser)
 
     @classmethod
     def settings_from_args(cls, args: argparse.Namespace) -> dict[str, Any]:

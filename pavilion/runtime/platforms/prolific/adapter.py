@@ -23,7 +23,7 @@ from pavilion.runtime.platforms.base import (
     SubmitForm,
     host_of,
 )
-from pavilion.runtime.platforms.prolific import payments
+from pavilion.runtime.platforms.prolific import options, payments
 from pavilion.runtime.platforms.prolific import study as studies
 from pavilion.runtime.platforms.prolific.client import DEFAULT_API_URL, ProlificClient, ProlificError
 from pavilion.runtime.platforms.prolific.hooks import HookSetup
@@ -109,8 +109,8 @@ class ProlificPlatform:
 
     @classmethod
     def add_serve_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        """`pavilion serve --prolific-api-url URL` (same as PAVILION_PROLIFIC_API_URL)."""
-        parser.add_argument("--prolific-api-url", help="Prolific API base URL (an emulator's, for rehearsals)")
+        """`pavilion serve --prolific-api-url URL`, declared in `options` (light, for the command line)."""
+        options.add_serve_arguments(parser)
 
     @classmethod
     def settings_from_args(cls, args: argparse.Namespace) -> dict[str, Any]:
