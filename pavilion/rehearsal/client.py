@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +20,7 @@ LEAVE_RETRY_S = 0.2  # a leave that got no answer (the server is restarting) is 
 LEAVE_PATIENCE_S = 30.0
 CONNECT_PATIENCE_S = 30.0  # ... for this long, as a person clicks "submit" again
 NAMESPACE_TRIES = 40
+ALREADY_LEFT = re.compile(r"already left this session \((\w+)\)")
 SERVER_EVENTS = ("queue", "promoted", "stop", "rejected", "left", "error")
 
 logging.getLogger("socketio.client").setLevel(logging.CRITICAL)
@@ -131,6 +133,10 @@ class SimWorker:
                     if how != "submitted" and "has stopped" in error:
                         self.stopped_first = True  # the stop crossed this leave: the page submits instead
                         return False
+                    gone = ALREADY_LEFT.search(error)
+                    if gone:  # the platform ended the stint first (MTurk's or Prolific's time limit)
+                        self.outcome.left, self.outcome.left_by = gone.group(1), "platform"
+                        return False
                     self.outcome.errors.append(f"leave {how} refused: {error}")
                     return False
             time.sleep(LEAVE_RETRY_S)
@@ -194,7 +200,12 @@ class SimWorker:
             elif name == "stop":
                 self._depart("submitted", "stop")  # the page records the submission, then posts the form
                 return
-            elif name in ("rejected", "left"):
+            elif name == "left":  # the platform ended the stint (a time limit): the page says why and stops
+                self.outcome.left_by = "platform"
+                self.outcome.left = str(payload.get("how", "")) if isinstance(payload, dict) else ""
+                self.hang_up()
+                return
+            elif name == "rejected":
                 self.outcome.left_by = "platform"
                 self.outcome.errors.append(f"{name}: {payload}")
                 self.hang_up()

@@ -23,7 +23,7 @@ class Verdict:
     sim_mean: float
     low: float
     high: float
-    agree: str  # yes | no | n/a (nothing to measure on one side)
+    agree: str  # yes | no | n/a (nothing to measure on one side) | not modelled (reported, not compared)
 
 
 def simulate_pool(scenario: Scenario, seeds: Sequence[np.random.SeedSequence]) -> pd.DataFrame:
@@ -48,8 +48,9 @@ def per_metric_level(family_level: float, compared: int) -> float:
 
 
 def compare(live: Sequence[Mapping[str, float]], pool: pd.DataFrame, metrics: Sequence[str], level: float,
-            seed: int = 0) -> list[Verdict]:
-    """A verdict per metric of `metrics`; `level` is the per-metric coverage of each interval."""
+            seed: int = 0, unmodelled: Sequence[str] = ()) -> list[Verdict]:
+    """A verdict per metric of `metrics`; `level` is the per-metric coverage of each interval; the `unmodelled`
+    metrics get their figures but no verdict."""
     rng = np.random.default_rng(seed)
     out = []
     for name in metrics:
@@ -59,7 +60,9 @@ def compare(live: Sequence[Mapping[str, float]], pool: pd.DataFrame, metrics: Se
         low, high = interval(sim_values, max(1, live_values.size), level, rng)
         live_mean = float(live_values.mean()) if live_values.size else math.nan
         sim_mean = float(np.nanmean(sim_values)) if np.any(~np.isnan(sim_values)) else math.nan
-        if math.isnan(live_mean) or math.isnan(low):
+        if name in unmodelled:
+            agree = "not modelled"
+        elif math.isnan(live_mean) or math.isnan(low):
             agree = "n/a"
         else:
             agree = "yes" if low - 1e-9 <= live_mean <= high + 1e-9 else "no"

@@ -11,6 +11,7 @@ import numpy as np
 
 from pavilion.rehearsal.livelog import departures, read, ready_latencies
 from pavilion.rehearsal.plots import queues_live_vs_sim
+from pavilion.rehearsal.scaling import UNMODELLED
 from pavilion.sim import Scenario
 
 if TYPE_CHECKING:
@@ -91,14 +92,17 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
 def write_report(path: Path, request: RehearsalRequest, outcome: RehearsalOutcome, scenario: Scenario) -> None:
     scaled = outcome.scaled
     bad = outcome.disagreeing
+    compared = sum(1 for v in outcome.verdicts if v.agree != "not modelled")
     verdict = "every compared metric agrees" if not bad else f"disagree: {', '.join(bad)}"
     lines = [
         f"# Rehearsal of `{scenario.name}` on the {request.platform} platform", "",
         f"- time scale x{scaled.factor:g}: {scenario.run.horizon_s:g} s of the scenario in "
         f"{scaled.scenario.run.horizon_s:g} s, {len(outcome.replications)} live replication(s), "
         f"{request.sim_replications} simulated",
-        f"- intervals: {outcome.per_metric_level:.2%} per metric (Bonferroni over {len(outcome.verdicts)} metrics, "
+        f"- intervals: {outcome.per_metric_level:.2%} per metric (Bonferroni over {compared} metrics, "
         f"{request.level:.0%} family-wise) for the mean of the live replications",
+        *[f"- not modelled: {v.metric}: {UNMODELLED[request.platform][v.metric]}" for v in outcome.verdicts
+          if v.agree == "not modelled"],
         *[f"- {note}" for note in scaled.notes],
         "- times are unscaled (the scenario's seconds); abandonments seen after the stop are left out, as the "
         "simulator leaves its unseen ghosts", "",

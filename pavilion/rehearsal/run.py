@@ -17,7 +17,7 @@ from pavilion.rehearsal.compare import Verdict, check_metrics, compare, per_metr
 from pavilion.rehearsal.driver import Replication, run_replication
 from pavilion.rehearsal.live import start_live
 from pavilion.rehearsal.livelog import live_metrics, read
-from pavilion.rehearsal.scaling import DEFAULT_TIME_SCALE, Scaled, scale
+from pavilion.rehearsal.scaling import DEFAULT_TIME_SCALE, UNMODELLED, Scaled, scale
 from pavilion.sim import METRICS, load_scenario
 
 DEFAULT_SIM_REPLICATIONS = 2000
@@ -129,8 +129,11 @@ def rehearse(request: RehearsalRequest) -> RehearsalOutcome:
     live_runs = [scaled.unscale(live_metrics(read(r.events_csv), scaled.scenario)) for r in replications]
     pool = simulate_pool(scaled.scenario, children[: request.sim_replications])
     pool = pool.apply(lambda row: scaled.unscale(row.to_dict()), axis=1, result_type="expand")
-    level = per_metric_level(request.level, len(request.metrics))
-    verdicts = compare(live_runs, pool, request.metrics, level, seed)
+    # Metrics the simulator cannot describe on this platform are reported but not voted on, unless asked for.
+    asked = tuple(request.metrics) != tuple(METRICS)
+    unmodelled = [] if asked else [m for m in UNMODELLED.get(request.platform, {}) if m in request.metrics]
+    level = per_metric_level(request.level, len(request.metrics) - len(unmodelled))
+    verdicts = compare(live_runs, pool, request.metrics, level, seed, unmodelled)
     outcome = RehearsalOutcome(verdicts, replications, scaled, level, live_runs)
     write_outputs(out, request, outcome, scenario)
     return outcome

@@ -29,6 +29,14 @@ PLATFORM_SLOT_RULES: dict[str, dict[str, Any] | None] = {
     "mturk": None,
     "prolific": None,
 }
+# What the simulator cannot describe on a platform, with the reason (reported, not voted on, unless asked for).
+# Local: an abandoned place re-opens when the server sees the abandonment (grace + sweep), whereas the nearest
+# simulator rule (at_once) re-opens it when the worker vanishes; so live, a joiner always finds a queue place
+# (places = hired - present - submitted) and is never turned away, while the simulation turns some away.
+UNMODELLED: dict[str, dict[str, str]] = {
+    "local": dict.fromkeys(("arrivals", "rejected"), "the local platform re-opens an abandoned place when the "
+                           "abandonment is seen, a rule the simulator does not have (it re-opens at once)"),
+}
 
 
 @dataclass(frozen=True)
