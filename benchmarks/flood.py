@@ -161,6 +161,9 @@ def flood(url: str, token: str, events: int) -> tuple[int, float, bool]:
                                      timeout=10)
     ws.recv()  # Engine.IO open
     ws.send("40/worker," + json.dumps({"token": token}))
+    ws.recv()  # connected (and its first `queue` message follows)
+    print("ready", flush=True)
+    sys.stdin.readline()  # go: the flood phase has begun
     start = time.perf_counter()
     sent = 0
     try:
@@ -185,12 +188,21 @@ def flood(url: str, token: str, events: int) -> tuple[int, float, bool]:
     return sent, seconds, closed
 
 
-def flood_elsewhere(url: str, token: str, events: int) -> tuple[int, float, bool]:
-    """`flood` in a process of its own, so its sending loop never holds the probes' interpreter lock."""
-    cmd = [PYTHON, __file__, "--flood-url", url, "--flood-token", token, "--events", str(events)]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True)
-    sent, seconds, closed = json.loads(done.stdout)
-    return int(sent), float(seconds), bool(closed)
+class Flooder:
+    """`flood` in a process of its own (so its sending loop never holds the probes' interpreter lock), started and
+    connected ahead of its phase; `go()` lets it loose and returns its result."""
+
+    def __init__(self, url: str, token: str, events: int) -> None:
+        cmd = [PYTHON, __file__, "--flood-url", url, "--flood-token", token, "--events", str(events)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None and self.proc.stdin is not None
+        if self.proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("the flooder could not connect")
+
+    def go(self) -> tuple[int, float, bool]:
+        out, _ = self.proc.communicate("go\n", timeout=300)
+        sent, seconds, closed = json.loads(out.strip().splitlines()[-1])
+        return int(sent), float(seconds), bool(closed)
 
 
 def main() -> None:
@@ -215,14 +227,18 @@ def main() -> None:
         try:
             time.sleep(1.0)
             for _ in range(args.rounds):
+                flooder = Flooder(server.url, server.join(project_id)["token"], args.events)  # joins, not timed
+                time.sleep(1.0)
                 for probe in probes:
                     probe.phase = "floor"
                 time.sleep(args.seconds)
                 for probe in probes:
                     probe.phase = "flood"
                 started = time.monotonic()
-                floods.append(flood_elsewhere(server.url, server.join(project_id)["token"], args.events))
+                floods.append(flooder.go())
                 time.sleep(max(0.0, args.seconds - (time.monotonic() - started)))
+                for probe in probes:
+                    probe.phase = "between"
         finally:
             for probe in probes:
                 probe.close()

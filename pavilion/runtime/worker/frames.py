@@ -61,30 +61,37 @@ def _message_guard(server: Any) -> Callable[[str, Any], Any]:
 
 
 class _YieldingSocket:
-    """The connection's TCP socket, pausing before each read: under gevent a reader with data always waiting never
-    yields, so one client streaming frames would hold the whole server until it stopped sending."""
+    """The connection's TCP socket as simple-websocket's reader task sees it: it pauses before each read (under
+    gevent a reader with data always waiting never yields, so one streaming client would hold the whole server),
+    and stops reading once the server has closed the connection (else the reader would go on parsing everything
+    a flooding client still sends)."""
 
-    def __init__(self, sock: Any, pause: Callable[[], None]) -> None:
+    def __init__(self, sock: Any, pause: Callable[[], None], is_open: Callable[[], bool]) -> None:
         self._sock = sock
         self._pause = pause
+        self._is_open = is_open
 
     def recv(self, size: int) -> Any:
         self._pause()
+        if not self._is_open():
+            raise OSError("connection closed by the server")
         return self._sock.recv(size)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)
 
 
-def _websocket_guard(base: type, pause: Callable[[], None]) -> type:
+def _websocket_guard(base: type, pause: Callable[[], None], is_open: Callable[[str], bool]) -> type:
     class GuardedWebSocket(base):  # type: ignore[misc]  # engineio's websocket wrapper, untyped
         """Empty frames close the connection with a log line (Engine.IO would raise on decoding them); the
-        socket's reads yield to others (simple-websocket reads in a task of its own)."""
+        socket's reads yield to others and end with the connection (simple-websocket reads in a task of its own)."""
 
         def wait(self) -> Any:
             ws = getattr(self, "ws", None)
             if ws is not None and hasattr(ws, "sock") and not isinstance(ws.sock, _YieldingSocket):
-                ws.sock = _YieldingSocket(ws.sock, pause)
+                # The handler is the Engine.IO socket's bound method: its `sid` names the connection.
+                eio_sid = getattr(getattr(getattr(self, "app", None), "__self__", None), "sid", None)
+                ws.sock = _YieldingSocket(ws.sock, pause, lambda: eio_sid is None or is_open(eio_sid))
             data = super().wait()
             if data is not None and len(data) == 0:
                 log.warning("empty websocket frame refused; connection closed")
@@ -120,6 +127,8 @@ def guard(socketio: Any) -> None:
         eio.logger.addFilter(PollingPayloadFilter())
     drivers = dict(eio._async)
     if isinstance(drivers.get("websocket"), type) and hasattr(drivers["websocket"], "wait"):
-        drivers["websocket"] = _websocket_guard(drivers["websocket"], lambda: socketio.sleep(0))
+        drivers["websocket"] = _websocket_guard(
+            drivers["websocket"], lambda: socketio.sleep(0), lambda eio_sid: eio_sid in server.environ
+        )
         eio._async = drivers  # this server's copy; the driver module's table is untouched
     eio._pavilion_guarded = True
