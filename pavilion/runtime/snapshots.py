@@ -62,21 +62,31 @@ def snapshot(session: Session, project: Project) -> dict[str, Any]:
     return out
 
 
-Place = tuple[str, int, int, int]  # queue, 1-based position, waiting size, active size: what `queue` shows
+Place = tuple[str, int, int, int, int]  # queue, 1-based position, waiting size, active size, start_at: `queue` shows
+
+
+def start_at(state: JobState) -> int:
+    """Workers present at which the job starts, 0 once started: a policy with a waiting room (pavilion) starts when
+    min_active + min_waiting wait; one without (on-demand: nobody ever waits) when min_active are seated."""
+    if state.started:
+        return 0
+    return state.config.min_active + (state.config.min_waiting if state.waiting else 0)
 
 
 def places(state: JobState) -> dict[str, Place]:
     """Every queued worker's place, by policy worker id."""
-    sizes = (len(state.waiting), len(state.active))
+    sizes = (len(state.waiting), len(state.active), start_at(state))
     out = {key: ("waiting", i + 1, *sizes) for i, key in enumerate(state.waiting)}
     out.update({key: ("active", i + 1, *sizes) for i, key in enumerate(state.active)})
     return out
 
 
 def queue_payload(place: Place, earned: Any) -> dict[str, Any]:
-    """The `queue` message for a place and the pay earned so far."""
-    queue, position, waiting, active = place
-    return {"queue": queue, "position": position, "waiting": waiting, "active": active, "earned_usd": float(earned)}
+    """The `queue` message for a place and the pay earned so far; before the start, `start_at` and how many more
+    workers are `needed` (both 0 once the job has started)."""
+    queue, position, waiting, active, starts = place
+    return {"queue": queue, "position": position, "waiting": waiting, "active": active, "earned_usd": float(earned),
+            "start_at": starts, "needed": max(0, starts - waiting - active) if starts else 0}
 
 
 def queue_message(assignment: Assignment, state: JobState, pay: dict[str, Any], now: Any) -> dict[str, Any]:
@@ -85,7 +95,7 @@ def queue_message(assignment: Assignment, state: JobState, pay: dict[str, Any], 
     members = state.waiting if queue == "waiting" else state.active
     position = members.index(assignment.key) + 1 if queue else 0
     earned = earned_so_far(pay, assignment.joined_at, assignment.promoted_at, assignment.left_at, now)
-    return queue_payload((queue, position, len(state.waiting), len(state.active)), earned)
+    return queue_payload((queue, position, len(state.waiting), len(state.active), start_at(state)), earned)
 
 
 def platform_assignment(assignment: Assignment) -> PlatformAssignment:

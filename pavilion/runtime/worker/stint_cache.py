@@ -77,5 +77,5 @@ def message_now(stint: Stint, now: datetime) -> dict[str, Any]:
     if stint.joined_at is None:
         return dict(message)
     earned = earned_so_far(stint.pay, stint.joined_at, stint.promoted_at, stint.left_at, now)
-    place = (message["queue"], message["position"], message["waiting"], message["active"])
+    place = (message["queue"], message["position"], message["waiting"], message["active"], message["start_at"])
     return queue_payload(place, earned)

@@ -46,13 +46,15 @@ def test_a_whole_session(app: Flask, clock: ManualClock) -> None:
     service.launch(project_id)  # Hire(max_active + max_waiting) = 5 places behind the join link
 
     w1, w2 = Worker(app, project_id), Worker(app, project_id)
-    assert w1.read()[-1] == ("queue", {"queue": "waiting", "position": 1, "waiting": 2, "active": 0, "earned_usd": 0.0})
+    assert w1.read()[-1] == ("queue", {"queue": "waiting", "position": 1, "waiting": 2, "active": 0, "earned_usd": 0.0,
+                                       "start_at": 3, "needed": 1})
     clock.advance(30)
     w3 = Worker(app, project_id)  # 3 waiting = min_active + min_waiting: the job starts with the two oldest
     everyone = [w1, w2, w3]
     url = {"url": "https://task.test/steer"}
     assert promoted(everyone) == {w1.key: [url], w2.key: [url]}
-    assert w3.inbox[-1] == ("queue", {"queue": "waiting", "position": 1, "waiting": 1, "active": 2, "earned_usd": 0.0})
+    assert w3.inbox[-1] == ("queue", {"queue": "waiting", "position": 1, "waiting": 1, "active": 2, "earned_usd": 0.0,
+                                      "start_at": 0, "needed": 0})
     assert w1.send("ready") == {"ok": True}
 
     w4 = Worker(app, project_id)  # waiting holds 2 > min_waiting and active 2 < max_active: w3 goes up
@@ -71,7 +73,7 @@ def test_a_whole_session(app: Flask, clock: ManualClock) -> None:
     # w5 reloads within the grace: the same place, told at once (w2 still counts until the grace is over).
     assert w5.reload() == "waiting"
     assert w5.read()[0] == ("queue", {"queue": "waiting", "position": 1, "waiting": 1, "active": 3,
-                                      "earned_usd": pytest.approx(0.02)})
+                                      "earned_usd": pytest.approx(0.02), "start_at": 0, "needed": 0})
     assert sweeper.sweep(get_worker_side(app)) == []
     clock.advance(5)
     assert sweeper.sweep(get_worker_side(app)) == [w2.key]

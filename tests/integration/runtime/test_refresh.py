@@ -78,7 +78,8 @@ def test_several_events_between_refreshes_reach_each_worker_once(
     told = queue_messages(notifier)
     assert set(told) == {c, d, e, f}  # the leavers hear nothing more
     assert all(len(payloads) == 1 for payloads in told.values())
-    assert told[d] == [{"queue": "active", "position": 2, "waiting": 1, "active": 3, "earned_usd": 0.0}]
+    assert told[d] == [{"queue": "active", "position": 2, "waiting": 1, "active": 3, "earned_usd": 0.0,
+                        "start_at": 0, "needed": 0}]
     assert told[e][0]["position"] == 3 and told[f][0]["queue"] == "waiting" and told[f][0]["position"] == 1
 
 

@@ -58,7 +58,8 @@ def test_promotions_reach_only_the_promoted_worker(service: PolicyService, notif
     assert notifier.for_worker(c, "promoted") == []
     assert {m.room for m in notifier.messages if m.event == "promoted"} == {f"worker:{a}", f"worker:{b}"}
     last = notifier.for_worker(c, "queue")[-1]
-    assert last == {"queue": "waiting", "position": 1, "waiting": 1, "active": 2, "earned_usd": 0.0}
+    assert last == {"queue": "waiting", "position": 1, "waiting": 1, "active": 2, "earned_usd": 0.0,
+                    "start_at": 0, "needed": 0}
 
 
 def test_reload_keeps_the_place(service: PolicyService) -> None:

@@ -24,7 +24,8 @@ def test_a_connection_gets_its_own_queue_state_and_nobody_elses(app: Flask, runt
     project_id = make_project(runtime, min_active=2, max_active=2, min_waiting=1, max_waiting=2)
     ann, bob = enter(app, project_id), enter(app, project_id)
     ann_socket = connect(app, ann.token)
-    assert received(ann_socket) == [{"queue": "waiting", "position": 1, "waiting": 2, "active": 0, "earned_usd": 0.0}]
+    assert received(ann_socket) == [{"queue": "waiting", "position": 1, "waiting": 2, "active": 0, "earned_usd": 0.0,
+                                       "start_at": 3, "needed": 1}]
     bob_socket = connect(app, bob.token)
     assert received(bob_socket, "queue")[0]["position"] == 2
     assert received(ann_socket) == []  # bob's connect told ann nothing
