@@ -157,3 +157,19 @@ def test_a_submitted_assignment_id_cannot_join_again(tmp_path: Path, queue: str,
         for worker in ("AREAL1", made_up(14, "A")):  # the submitter again, or anyone with the known id
             assert forge(s, hit_id, s.assignments["AREAL1"], worker) is None
         assert present(s) == {s.keys["AREAL2"]}
+
+
+def test_a_reused_assignment_id_lets_the_next_worker_in_before_the_return_is_known(
+    tmp_path: Path, queue: str, moto_server: str
+) -> None:
+    with mturk_session(tmp_path, queue, moto_server) as s:
+        s.config["MTURK_SURPLUS_GRACE_S"] = 0.0
+        s.restart()
+        launched(s)
+        for worker in ("AREAL1", "AREAL2", "AREAL3"):
+            s.accept(worker)
+        s.mturk_return("AREAL1")  # on MTurk only; the notification has not been read yet
+        s.accept("AREAL5")  # handed AREAL1's freed id: AREAL1's stale stint must not count as holding it
+        assert s.assignments["AREAL5"] == s.assignments["AREAL1"]
+        s.service.reconcile(s.project_id)  # even without the notification, the newer holder shows AREAL1 left
+        assert present(s) == {s.keys[w] for w in ("AREAL2", "AREAL3", "AREAL5")}

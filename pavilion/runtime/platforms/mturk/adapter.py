@@ -261,7 +261,10 @@ class MTurkPlatform:
             finished = self._finished_assignment(identity.assignment_id)
         if finished is not None:
             raise IdentityError("This assignment is already submitted on Mechanical Turk; it cannot join again.")
-        holding = [p for p in project.present if p.extra.get("hitId") == hit_id]
+        # MTurk hands a freed assignment id to the next worker who accepts, so a stint holding this id for another
+        # worker has ended (its return is on its way): it holds no pending assignment any more.
+        holding = [p for p in project.present if p.extra.get("hitId") == hit_id
+                   and not (p.assignment_id == identity.assignment_id and p.worker_id != identity.worker_id)]
         if len(holding) >= int(hit.get("NumberOfAssignmentsPending", 0)):
             raise IdentityError(
                 "Mechanical Turk shows no accepted assignment of this HIT that is free. Accept the HIT on "

@@ -49,7 +49,8 @@ def departures(
 
     - listed as submitted for that very worker: submitted;
     - past the HIT's assignment deadline (counted from our join time, which is after MTurk's accept): abandoned;
-    - the assignment id listed for *another* worker: MTurk gave the freed id away, so ours returned or abandoned;
+    - the assignment id listed for *another* worker, or held by a newer stint of another worker: MTurk gave the
+      freed id away, so ours returned or abandoned;
     - a HIT with no pending assignment: nobody of ours is still working on it.
     Anything less certain (some of our workers left a HIT that still has pending work) is left to the worker
     protocol's presence timeout, which will see it.
@@ -62,11 +63,13 @@ def departures(
         done = submitted.get(p.hit_id, set())
         duration = float(hit["AssignmentDurationInSeconds"])
         past_deadline = (now - p.joined_at).total_seconds() >= duration
+        taken_over = any(q.assignment_id == p.assignment_id and q.worker_id != p.worker_id
+                         and q.joined_at > p.joined_at for q in present)
         if (p.assignment_id, p.worker_id) in done:
             found.append(Found(p.key, "submitted"))
         elif past_deadline:
             found.append(Found(p.key, "abandoned"))
-        elif any(a == p.assignment_id for a, _ in done) or int(hit["NumberOfAssignmentsPending"]) == 0:
+        elif taken_over or any(a == p.assignment_id for a, _ in done) or int(hit["NumberOfAssignmentsPending"]) == 0:
             found.append(Found(p.key, "returned"))
     return found
 
