@@ -51,6 +51,10 @@ class PlatformEvents(ServiceBase):
             if assignment is None:
                 return False  # already gone, or never joined our queues (kept as processed)
             ctx = self._leave(session, project, assignment, departure.how, source)
+            # The worker's page may still be open (a return on the platform's site, a time-out): it stops counting
+            # pay and says why (DESIGN.md section 7). Sent only after commit, to that worker's room.
+            key, how = assignment.key, departure.how
+            ctx.after.append(lambda n: n.to_worker(key, "left", {"how": how}))
         self._finish(ctx)
         return True
 

@@ -96,6 +96,21 @@ def test_platform_notification_replay_is_ignored(service: PolicyService, clock) 
         assert (row.how_left, row.left_source) == ("abandoned", "platform")
 
 
+def test_a_departure_learnt_from_the_platform_reaches_that_workers_page_once(
+    service: PolicyService, notifier: MemoryNotifier, clock
+) -> None:
+    pid = new_project(service)
+    service.launch(pid)
+    a, b, c = join(service, pid, 3, clock)
+    dep = Departure(*platform_ids(service, c), "returned", key="sqs-msg-2")
+    assert service.platform_departure(pid, dep, source="reconcile") is True
+    assert service.platform_departure(pid, dep, source="reconcile") is False  # de-duplicated: told once
+    assert notifier.for_worker(c, "left") == [{"how": "returned"}]
+    assert notifier.for_worker(a, "left") == notifier.for_worker(b, "left") == []  # that worker's room only
+    assert service.depart(pid, a, "returned", "socket") is True
+    assert notifier.for_worker(a, "left") == []  # the page itself said so: nothing to tell it
+
+
 def test_submit_pays_reward_and_wages_from_server_times(service: PolicyService, clock) -> None:
     pid = new_project(service)
     service.launch(pid)
