@@ -90,10 +90,17 @@ def wait_listening(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 
 @contextlib.contextmanager
 def running(cmd: Sequence[str], port: int, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
     """A server subprocess, stopped (terminate, then kill) on exit."""
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The server's log goes to a file (an undrained pipe would stall the server once full); its tail is shown
+    # when the benchmark fails.
+    log = tempfile.NamedTemporaryFile(prefix="pavilion-bench-server-", suffix=".log", delete=False)  # noqa: SIM115
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_listening(port, proc)
+        wait_listening(port, proc, timeout_s=120)
         yield proc
+    except BaseException:
+        tail = Path(log.name).read_text(errors="replace").splitlines()[-15:]
+        print(f"runtime_latency: server log {log.name} ends:\n" + "\n".join(tail), file=sys.stderr)
+        raise
     finally:
         proc.terminate()
         try:
@@ -157,6 +164,7 @@ class Clients:
     dropped: int = 0  # clients the server disconnected
     failed: list[str] = field(default_factory=list)  # why joins or connects failed
     threads: int = CONNECT_THREADS
+    seated: set[int] = field(default_factory=set)  # clients told `promoted` at least once
 
     def connect(self, url: str, count: int, auth: Callable[[int], dict[str, str] | None]) -> list[int]:
         """Connect `count` clients (several at a time), each with a fresh `auth()`; the indexes of the new clients.
@@ -180,7 +188,7 @@ class Clients:
 
         client = socketio.Client(reconnection=False, request_timeout=60)
         client.on("disconnect", lambda *_: self._drop(), namespace=self.namespace)
-        client.on("promoted", lambda *_: self._mark(index), namespace=self.namespace)
+        client.on("promoted", lambda *_: self._first_promotion(index), namespace=self.namespace)
         client.on("queue", lambda *_: self._count(), namespace=self.namespace)
         client.on("echo", lambda *_: self._mark(index), namespace=self.namespace)
         headers = {"X-Forwarded-For": scaleout.client_address(index)}  # spread by nginx's ip_hash; else unused
@@ -201,6 +209,12 @@ class Clients:
         while seen != self.messages and time.monotonic() < deadline:
             seen = self.messages
             time.sleep(idle_s)
+
+    def _first_promotion(self, index: int) -> None:
+        """A page may be told `promoted` again (on a reconnect, say): only the first telling is the promotion."""
+        if index not in self.seated:
+            self.seated.add(index)
+            self._mark(index)
 
     def _mark(self, index: int) -> None:
         self.promoted.append((time.perf_counter(), index))
