@@ -104,6 +104,7 @@ def write_report(path: Path, request: RehearsalRequest, outcome: RehearsalOutcom
         *[f"- not modelled: {v.metric}: {UNMODELLED[request.platform][v.metric]}" for v in outcome.verdicts
           if v.agree == "not modelled"],
         *[f"- {note}" for note in scaled.notes],
+        "- server settings: " + " ".join(f"`{k}={v}`" for k, v in scaled.server_env().items()),
         "- times are unscaled (the scenario's seconds); abandonments seen after the stop are left out, as the "
         "simulator leaves its unseen ghosts", "",
         f"**Verdict: {verdict}.**", "",

@@ -51,3 +51,9 @@ def test_verdicts_and_bonferroni() -> None:
     assert verdicts["a"].agree == "yes" and verdicts["a"].live_mean == pytest.approx(0.55)
     assert verdicts["b"].agree == "n/a"
     assert compare([{"a": 1.5}], pool, ["a"], 0.9)[0].agree == "no"
+
+
+def test_an_unmodelled_metric_is_reported_without_a_verdict() -> None:
+    pool = pd.DataFrame({"rejected": np.arange(0.0, 50.0)})
+    (verdict,) = compare([{"rejected": 0.0}], pool, ["rejected"], 0.9, unmodelled=["rejected"])
+    assert verdict.agree == "not modelled" and verdict.live_mean == 0.0 and verdict.sim_mean == pytest.approx(24.5)
