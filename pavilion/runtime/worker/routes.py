@@ -177,9 +177,21 @@ def content(project_id: int) -> Any:
 
 
 def done(project_id: int) -> Any:
-    """Where the page goes when the platform has no submit form of its own (the local platform)."""
-    del project_id  # the same page for every session
-    return message_page("Thank you", "Your work is submitted. You may close this page.", 200, "stopped")
+    """Where the page goes when the platform has no submit form of its own (the local platform): the thank-you,
+    with the amount earned when the page brings the worker's token."""
+    side = get_worker_side()
+    stint = None
+    try:
+        claim = side.tokens.verify(request.args.get("token"))
+        if claim.project_id == project_id:
+            stint = load_stint(side.runtime, claim)
+    except (TokenError, StintError):
+        pass  # an old bookmark: the plain thank-you
+    html = render_template("worker/thanks.html", stint=stint)
+    response = make_response(html)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in this page's address
+    return response
 
 
 def make_routes(blueprint: Blueprint) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from pavilion.runtime import snapshots
 from pavilion.runtime.context import Runtime
 from pavilion.runtime.models import Assignment, Project
+from pavilion.runtime.pay import payout_cents
 from pavilion.runtime.platforms.base import SubmitForm
 from pavilion.runtime.state import state_from_json
 from pavilion.runtime.tokens import WorkerClaim
@@ -48,6 +49,8 @@ class Stint:
     joined_at: datetime | None = None  # with promoted_at and left_at: what earned pay is computed from
     promoted_at: datetime | None = None
     left_at: datetime | None = None
+    platform: str = "local"  # how the pay reaches the worker (the thank-you page says so)
+    owed_usd: float | None = None  # a submitted stint's whole pay (reward and wages), as its ledger lines hold
 
     @property
     def present(self) -> bool:
@@ -120,4 +123,14 @@ def load_stint(runtime: Runtime, claim: WorkerClaim, with_submit: bool = False) 
             joined_at=assignment.joined_at,
             promoted_at=assignment.promoted_at,
             left_at=assignment.left_at,
+            platform=project.platform_name,
+            owed_usd=_owed_usd(project.pay, assignment),
         )
+
+
+def _owed_usd(pay: dict[str, Any], assignment: Assignment) -> float | None:
+    """What a submitted stint is owed in all, computed as the ledger computes it; None for any other stint."""
+    if assignment.left_at is None or assignment.how_left != "submitted":
+        return None
+    cents = payout_cents(pay, assignment.joined_at, assignment.promoted_at, assignment.left_at)
+    return sum(cents.values()) / 100
