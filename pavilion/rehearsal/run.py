@@ -17,7 +17,14 @@ from pavilion.rehearsal.compare import Verdict, check_metrics, compare, per_metr
 from pavilion.rehearsal.driver import Replication, run_replication
 from pavilion.rehearsal.live import start_live
 from pavilion.rehearsal.livelog import live_metrics, read
-from pavilion.rehearsal.scaling import DEFAULT_TIME_SCALE, UNMODELLED, Scaled, scale
+from pavilion.rehearsal.scaling import (
+    CHAOS_GRACE_FLOOR_S,
+    DEFAULT_TIME_SCALE,
+    GRACE_FLOOR_S,
+    UNMODELLED,
+    Scaled,
+    scale,
+)
 from pavilion.sim import METRICS, load_scenario
 
 DEFAULT_SIM_REPLICATIONS = 2000
@@ -103,7 +110,8 @@ def rehearse(request: RehearsalRequest) -> RehearsalOutcome:
 
     _check(request)
     scenario = load_scenario(request.scenario, overrides=dict(request.overrides))
-    scaled = scale(scenario, request.time_scale, request.platform)
+    floor = CHAOS_GRACE_FLOOR_S if request.kill_server_every_s else GRACE_FLOOR_S
+    scaled = scale(scenario, request.time_scale, request.platform, floor)
     seed = scenario.run.seed if request.seed is None else request.seed
     children = np.random.SeedSequence(seed).spawn(max(request.sim_replications, request.replications))
     out = Path(request.out)

@@ -16,9 +16,12 @@ DEFAULT_TIME_SCALE = 60.0  # the default scenario's 8 hours in 8 minutes; a prom
 PRESENCE_SWEEP_S = 1.0  # the server looks for stale stints this often (pavilion.runtime.worker, not configurable)
 MTURK_MAX_S = 31_536_000  # AssignmentDurationInSeconds: 30 s to a year
 PROLIFIC_LEAST_MINUTES = 5  # the least maximum allowed time for an estimate of 1 minute
-# A page must have its socket open within the grace of being served. A driver on a loaded 2-core machine takes
-# up to about a second between the two, so the grace is never scaled below this (the simulation models it).
-GRACE_FLOOR_S = 2.0
+# A page must have its socket open within the grace of being served. A driver and a server on a loaded 2-core
+# machine took over 2 s between the two, so the grace is never scaled below this (the simulation models it).
+GRACE_FLOOR_S = 4.0
+# A restart takes real seconds that no time scale shortens, and every page must reconnect within the fresh grace
+# the restarted server gives it: with --kill-server-every the grace is at least this.
+CHAOS_GRACE_FLOOR_S = 6.0
 QUEUE_REFRESH_FLOOR_S = 0.05  # coalescing faster than this only adds load; positions never drive the workers
 TIME_METRICS = ("time_to_start_s", "replacement_latency_mean_s", "replacement_latency_p95_s", "mean_wait_s")
 PER_HOUR_METRICS = ("hire_rate_per_hour", "cost_per_available_hour")
@@ -97,7 +100,7 @@ def detection(grace_s: float) -> dict[str, Any]:
     return {"dist": "uniform", "low": grace_s, "high": grace_s + PRESENCE_SWEEP_S}
 
 
-def scale(scenario: Scenario, factor: float, platform: str) -> Scaled:
+def scale(scenario: Scenario, factor: float, platform: str, grace_floor_s: float = GRACE_FLOOR_S) -> Scaled:
     """The scenario with every duration divided by `factor`, under the slot rules of `platform`."""
     if not (math.isfinite(factor) and factor >= 1):
         raise InputError(f"--time-scale must be a number >= 1, got {factor:g}")
@@ -116,10 +119,10 @@ def scale(scenario: Scenario, factor: float, platform: str) -> Scaled:
     arrivals["rate_per_hour"] = float(arrivals["rate_per_hour"]) * factor
     for key in DISTRIBUTION_KEYS:
         w[key] = _scale_distribution(w[key], factor, f"workload.{key}")
-    grace = max(GRACE_FLOOR_S, scenario.workload.abandon_detection_s.mean / factor)
+    grace = max(grace_floor_s, scenario.workload.abandon_detection_s.mean / factor)
     w["abandon_detection_s"] = detection(grace)
     notes.append(f"abandon_detection_s = the server's grace ({grace * factor:g} s; the scenario's mean "
-                 f"{scenario.workload.abandon_detection_s.mean:g} s, at least {GRACE_FLOOR_S:g} scaled s) plus up "
+                 f"{scenario.workload.abandon_detection_s.mean:g} s, at least {grace_floor_s:g} scaled s) plus up "
                  f"to one presence sweep ({PRESENCE_SWEEP_S * factor:g} s): uniform")
     w["assignment_duration_s"] = live_limit(platform, float(w["assignment_duration_s"]) / factor)
     if w["assignment_duration_s"] * factor != scenario.workload.assignment_duration_s:

@@ -15,10 +15,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 def test_a_server_killed_mid_run_loses_no_worker_and_pays_no_one_twice(tmp_path: Path) -> None:
-    # One scenario hour at x60; a kill every 20 scenario minutes = every 20 s of the run: two kills.
-    outcome = rehearse(RehearsalRequest(overrides={"run.horizon_s": 3600}, platform="local", time_scale=60,
+    # 40 scenario minutes at x60; a kill every 15 scenario minutes = every 15 s of the run: two kills.
+    outcome = rehearse(RehearsalRequest(overrides={"run.horizon_s": 2400}, platform="local", time_scale=60,
                                         seed=3, out=tmp_path, metrics=("submitted",), sim_replications=100,
-                                        kill_server_every_s=1200, quiet=True))
+                                        kill_server_every_s=900, quiet=True))
     (rep,) = outcome.replications
     assert rep.kills >= 1
     assert_matches_the_driver(rep, unanswered_ok=True)
