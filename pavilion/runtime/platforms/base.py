@@ -107,6 +107,7 @@ class Departure:
     assignment_id: str
     how: DepartureHow
     key: str
+    timed_out: bool = False  # the platform's own time limit ended it: logged with source `timeout` (DESIGN.md 9)
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,7 @@ class PlatformHost(Protocol):
         """(platform worker id, joined at) of the present stints holding a platform assignment id, oldest first."""
         ...
 
-    def platform_departure(self, project_id: int, departure: Departure, source: str = "platform") -> bool:
+    def platform_departure(self, project_id: int, departure: Departure, source: str = "notification") -> bool:
         """Report that an assignment ended; False when it was known already (de-duplicated on `departure.key`)."""
         ...
 

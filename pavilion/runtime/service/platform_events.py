@@ -29,12 +29,14 @@ class PlatformEvents(ServiceBase):
             project = self._get(session, project_id)
             return self.platform_for(project), self.view(session, project)
 
-    def platform_departure(self, project_id: int, departure: Departure, source: str = "platform") -> bool:
+    def platform_departure(self, project_id: int, departure: Departure, source: str = "notification") -> bool:
         """A departure reported by the platform (notification or reconciliation), matched by platform ids."""
         if departure.how not in DEPARTURE_KINDS:
             raise BadInput(f"how must be one of {', '.join(DEPARTURE_KINDS)}, got {departure.how!r}")
         text_field(departure.key, "notification key", 200)
         text_field(source, "source", 16)
+        if departure.timed_out:
+            source = "timeout"  # the event log tells a platform time limit from a worker who went away
         with self._locked(project_id) as (session, project):
             if not self._first_notice(session, project.id, departure.key):
                 return False

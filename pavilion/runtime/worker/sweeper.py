@@ -40,7 +40,7 @@ def sweep(side: WorkerSide) -> list[str]:
     stale = side.presence.take_stale(side.grace_s)
     for project_id, key in stale:
         try:
-            departed = side.runtime.service.depart(project_id, key, "abandoned", source="socket")
+            departed = side.runtime.service.depart(project_id, key, "abandoned", source="presence")
         except ServiceError as exc:
             log.warning("abandon of %s in project %s refused: %s", key, project_id, exc)
             continue

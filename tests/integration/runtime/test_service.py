@@ -93,7 +93,7 @@ def test_platform_notification_replay_is_ignored(service: PolicyService, clock) 
     assert service.platform_departure(pid, dep) is False
     with service.db.session_scope() as s:
         row = s.scalars(select(Assignment).where(Assignment.key == c)).one()
-        assert (row.how_left, row.left_source) == ("abandoned", "platform")
+        assert (row.how_left, row.left_source) == ("abandoned", "notification")
 
 
 def test_a_departure_learnt_from_the_platform_reaches_that_workers_page_once(
@@ -272,3 +272,14 @@ def test_only_a_draft_can_be_edited(service: PolicyService) -> None:
     with pytest.raises(Conflict, match="only a draft"):
         service.update_draft(pid, parse_project(project_json()))
     assert table_counts(service.db) == before and service.snapshot(pid)["name"] == "renamed"
+
+
+def test_a_platform_time_out_is_logged_with_source_timeout(service: PolicyService, clock) -> None:
+    pid = new_project(service)
+    service.launch(pid)
+    a, b, c = join(service, pid, 3, clock)
+    dep = Departure(*platform_ids(service, c), "abandoned", key="deadline-1", timed_out=True)
+    assert service.platform_departure(pid, dep) is True
+    with service.db.session_scope() as s:
+        row = s.scalars(select(Assignment).where(Assignment.key == c)).one()
+        assert (row.how_left, row.left_source) == ("abandoned", "timeout")

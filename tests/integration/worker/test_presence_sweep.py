@@ -54,8 +54,8 @@ def test_a_disconnect_past_the_grace_is_one_abandonment_and_a_reload_within_it_i
     assert sweep(app) == [entered.key]
     assert sweep(app) == []
     row = assignment(runtime, entered.key)
-    assert row.how_left == "abandoned" and row.left_source == "socket"
-    assert departures(runtime, project_id) == [("abandoned", entered.key, "socket")]
+    assert row.how_left == "abandoned" and row.left_source == "presence"
+    assert departures(runtime, project_id) == [("abandoned", entered.key, "presence")]
 
 
 def test_a_page_that_never_opens_its_socket_is_abandoned_after_the_grace(

@@ -313,6 +313,7 @@ class MTurkPlatform:
                 by_key[f.key].assignment_id,
                 f.how,  # type: ignore[arg-type]
                 f"mturk-reconcile:{f.key}:{f.how}",
+                timed_out=f.how == "abandoned",  # reconciliation finds an abandonment only past the deadline
             )
             for f in found
         ]

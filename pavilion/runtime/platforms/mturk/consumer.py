@@ -74,8 +74,11 @@ def handle(host: PlatformHost, event: PlatformEvent) -> bool:
         if not holders:
             return False
         worker = holders[0]
-    departure = Departure(worker, event.assignment_id, event.departure, event.key)  # type: ignore[arg-type]
-    return bool(host.platform_departure(project_id, departure, source="platform"))
+    # MTurk reports an abandonment only when the assignment's time limit ran out: that is a time-out.
+    departure = Departure(
+        worker, event.assignment_id, event.departure, event.key, timed_out=event.departure == "abandoned"  # type: ignore[arg-type]
+    )
+    return bool(host.platform_departure(project_id, departure, source="notification"))
 
 
 def poll_once(host: PlatformHost, wait_s: int = 0) -> int:

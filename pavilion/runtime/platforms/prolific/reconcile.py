@@ -28,6 +28,7 @@ def departure(project_id: int, submission_id: str, participant_id: str, status: 
         assignment_id=submission_id,
         how=how,
         key=key or f"prolific:{project_id}:{submission_id}:{status}",
+        timed_out=status == "TIMED-OUT",
     )
 
 

@@ -44,7 +44,7 @@ def blueprint(host: PlatformHost, receiver: type[WebhookReceiver]) -> Blueprint:
             log.warning("Prolific webhook for project %s not confirmed yet: %s", project_id, exc)
             return "", 503  # Prolific retries; reconciliation catches it otherwise
         if gone is not None:
-            host.platform_departure(project_id, gone, source="webhook")
+            host.platform_departure(project_id, gone, source="notification")
         return "", 204
 
     return bp
