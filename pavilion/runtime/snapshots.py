@@ -32,6 +32,9 @@ def counts(session: Session, project_id: int) -> dict[str, int]:
     )
     out = {"joined": sum(by_how.values()), "present": by_how.get(None, 0)}
     out.update({how: by_how.get(how, 0) for how in COUNTED})
+    # Rejections are counted from the log: a joiner turned away before any place (full, closed) has no stint.
+    out["rejected"] = int(session.scalar(select(func.count(EventLog.id)).where(
+        EventLog.project_id == project_id, EventLog.event == "rejected")) or 0)
     out["hired"] = int(hired or 0)
     paid = session.scalar(
         select(func.count(func.distinct(Payment.assignment_id))).where(

@@ -32,6 +32,14 @@ CODE_CHARS = 16  # 64 bits: far beyond guessing through a rate-limited page
 _APPLIED_KEYS_KEPT = 1000  # idempotency memory; a lab session never has this many outstanding hires
 
 
+class TurnedAway(IdentityError):
+    """A joiner the session cannot take (`reason`: closed | full); the runtime logs it as `rejected`."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class LocalPlatform:
     """Places are a counter in the project's platform state; payments are recorded as paid (it is a lab)."""
 
@@ -117,9 +125,9 @@ class LocalPlatform:
 
     def _check_open(self, project: PlatformProject) -> None:
         if project.state.get("closed") or project.status in ("stopped", "expired"):
-            raise IdentityError("recruitment for this session is closed")
+            raise TurnedAway("recruitment for this session is closed", "closed")
         if self.open_places(project) <= 0:
-            raise IdentityError("no open place right now; please try again in a moment")
+            raise TurnedAway("no open place right now; please try again in a moment", "full")
 
     def admit(self, project: PlatformProject, identity: Identity) -> None:
         self._check_open(project)

@@ -77,6 +77,16 @@ class WorkerEvents(ServiceBase):
         self._finish(ctx)
         return result
 
+    def turned_away(self, project_id: int, reason: str) -> None:
+        """A joiner the platform turned away before any place (full, closed): one `rejected` row, counted."""
+        text_field(reason, "reason", 40)
+        with self._locked(project_id) as (session, project):
+            now = self.clock()
+            time_s = (now - project.launched_at).total_seconds() if project.launched_at else 0.0
+            session.add(EventLog(project_id=project.id, at=now, time_s=time_s, worker="", event="rejected",
+                                 queue="", detail=reason))
+        self.refresher.touch(project_id)
+
     def _worker(self, session: Session, platform_name: str, platform_worker_id: str) -> Worker:
         worker = session.scalars(
             select(Worker).where(Worker.platform_name == platform_name, Worker.platform_worker_id == platform_worker_id)

@@ -12,6 +12,7 @@ from jinja2 import TemplateError
 from pavilion.runtime.context import get_runtime
 from pavilion.runtime.errors import ServiceError
 from pavilion.runtime.platforms.base import IdentityError, PlatformError, Preview
+from pavilion.runtime.platforms.local import TurnedAway
 from pavilion.runtime.tokens import TokenError, WorkerClaim
 from pavilion.runtime.worker.content import render_template_file
 from pavilion.runtime.worker.side import get_worker_side
@@ -59,6 +60,9 @@ def join(project_id: int) -> Any:
     if len(worker) > 64 or len(code) > 64:
         return message_page("Wrong link", "the worker id or code is longer than 64 characters", 400)
     if not worker:
+        kept = kept_stint(project_id)
+        if kept is not None:  # this browser opened the link before: its one stint, not a second identity
+            return redirect(url_for("worker.live", project_id=project_id, token=kept), code=303)
         return redirect(url_for("worker.task", project_id=project_id, worker="L" + secrets.token_hex(6)), code=303)
     return redirect(url_for("worker.task", project_id=project_id, worker=worker, code=code or None), code=303)
 
@@ -78,6 +82,9 @@ def task(project_id: int) -> Any:
         result = service.join(project_id, identity)
     except ArgsError as exc:
         return message_page("Wrong link", str(exc), 400)
+    except TurnedAway as exc:
+        service.turned_away(project_id, exc.reason)  # logged as `rejected` and counted, like the policy's own
+        return message_page("Not needed right now", f"Sorry, {exc}. Please return this task.", 200, "rejected")
     except IdentityError as exc:
         return message_page("Cannot join", str(exc), exc.status)
     except PlatformError:
@@ -106,10 +113,21 @@ def stint_cookie(project_id: int) -> str:
 
 def set_stint_cookie(response: Any, project_id: int, token: str, max_age_s: int) -> None:
     """The worker's own token, kept by their browser for this project's pages only: what a reload must show."""
-    response.set_cookie(
-        stint_cookie(project_id), token, max_age=max_age_s, path=f"/task/{project_id}",
-        secure=request.is_secure, httponly=True, samesite="Lax",
-    )
+    for path in (f"/task/{project_id}", f"/join/{project_id}"):  # the join link: the same browser, one stint
+        response.set_cookie(
+            stint_cookie(project_id), token, max_age=max_age_s, path=path,
+            secure=request.is_secure, httponly=True, samesite="Lax",
+        )
+
+
+def kept_stint(project_id: int) -> str | None:
+    """The token this browser keeps for the project's join link (the reload cookie, also sent to /join/<id>)."""
+    token = request.cookies.get(stint_cookie(project_id))
+    try:
+        claim = get_worker_side().tokens.verify(token)
+    except TokenError:
+        return None
+    return token if claim.project_id == project_id else None
 
 
 def own_stint(side: Any, project_id: int, claim: WorkerClaim) -> bool:
