@@ -66,14 +66,22 @@ class _YieldingSocket:
     and stops reading once the server has closed the connection (else the reader would go on parsing everything
     a flooding client still sends)."""
 
-    def __init__(self, sock: Any, pause: Callable[[], None], is_open: Callable[[], bool]) -> None:
+    def __init__(
+        self, sock: Any, pause: Callable[[float], None], is_open: Callable[[], bool], closing: Callable[[], bool]
+    ) -> None:
         self._sock = sock
         self._pause = pause
         self._is_open = is_open
+        self._closing = closing  # the websocket has not sent its close frame yet
 
     def recv(self, size: int) -> Any:
-        self._pause()
+        self._pause(0)
         if not self._is_open():
+            # Let the writer send the close first (a failed send would leave Engine.IO waiting on its queue).
+            for _ in range(200):
+                if not self._closing():
+                    break
+                self._pause(0.01)
             raise OSError("connection closed by the server")
         return self._sock.recv(size)
 
@@ -81,7 +89,7 @@ class _YieldingSocket:
         return getattr(self._sock, name)
 
 
-def _websocket_guard(base: type, pause: Callable[[], None], is_open: Callable[[str], bool]) -> type:
+def _websocket_guard(base: type, pause: Callable[[float], None], is_open: Callable[[str], bool]) -> type:
     class GuardedWebSocket(base):  # type: ignore[misc]  # engineio's websocket wrapper, untyped
         """Empty frames close the connection with a log line (Engine.IO would raise on decoding them); the
         socket's reads yield to others and end with the connection (simple-websocket reads in a task of its own)."""
@@ -91,7 +99,9 @@ def _websocket_guard(base: type, pause: Callable[[], None], is_open: Callable[[s
             if ws is not None and hasattr(ws, "sock") and not isinstance(ws.sock, _YieldingSocket):
                 # The handler is the Engine.IO socket's bound method: its `sid` names the connection.
                 eio_sid = getattr(getattr(getattr(self, "app", None), "__self__", None), "sid", None)
-                ws.sock = _YieldingSocket(ws.sock, pause, lambda: eio_sid is None or is_open(eio_sid))
+                ws.sock = _YieldingSocket(
+                    ws.sock, pause, lambda: eio_sid is None or is_open(eio_sid), lambda: bool(ws.connected)
+                )
             data = super().wait()
             if data is not None and len(data) == 0:
                 log.warning("empty websocket frame refused; connection closed")
@@ -128,7 +138,7 @@ def guard(socketio: Any) -> None:
     drivers = dict(eio._async)
     if isinstance(drivers.get("websocket"), type) and hasattr(drivers["websocket"], "wait"):
         drivers["websocket"] = _websocket_guard(
-            drivers["websocket"], lambda: socketio.sleep(0), lambda eio_sid: eio_sid in server.environ
+            drivers["websocket"], socketio.sleep, lambda eio_sid: eio_sid in server.environ
         )
         eio._async = drivers  # this server's copy; the driver module's table is untouched
     eio._pavilion_guarded = True
