@@ -40,7 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_LIMIT_PER_USER": "5 per minute",  # failed admin logins allowed per username
     "LOGIN_LIMIT_PER_IP": "20 per minute",  # failed admin logins allowed per client address
     "SOCKET_EVENT_BURST": 10,  # events a worker's socket may send at once; then SOCKET_EVENT_RATE_PER_S
-    "SOCKET_EVENT_RATE_PER_S": 2.0,  # sustained events per second per socket; more are dropped
+    "SOCKET_EVENT_RATE_PER_S": 5.0,  # sustained events per second per socket (a page sends one per 5 s); more dropped
     "SOCKET_ABUSE_DROPS": 200,  # this many dropped within a minute: the socket is disconnected
     "HEARTBEAT_CACHE_S": 10.0,  # a heartbeat reads the stint from the database at most this often per stint
 }
