@@ -84,7 +84,7 @@ def task(project_id: int) -> Any:
         return message_page("Wrong link", str(exc), 400)
     except TurnedAway as exc:
         service.turned_away(project_id, exc.reason)  # logged as `rejected` and counted, like the policy's own
-        return message_page("Not needed right now", f"Sorry, {exc}. Please return this task.", 200, "rejected")
+        return message_page("Cannot join", str(exc), exc.status)
     except IdentityError as exc:
         return message_page("Cannot join", str(exc), exc.status)
     except PlatformError:
