@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
 
 from pavilion.runtime import create_app
 from pavilion.runtime.context import get_runtime
-from pavilion.runtime.db import make_engine
 from pavilion.runtime.worker.side import get_worker_side
 
 NS = "/worker"
@@ -99,21 +97,11 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, scratch_database: Callable[[str, str], AbstractContextManager[str]]
+) -> Iterator[str]:
     """SQLite in the test folder, or a fresh PostgreSQL schema (dropped afterwards) when one is configured."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'pavilion.sqlite'}"
-        return
-    schema = f"pavilion_worker_{secrets.token_hex(6)}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_database(request.param, "pavilion_worker") as url:
+        yield url
 
 
 @pytest.fixture

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import os
-import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from pavilion.runtime import create_app
 from pavilion.runtime.accounts import create_admin, create_token
 from pavilion.runtime.context import get_runtime
-from pavilion.runtime.db import Database, make_engine
+from pavilion.runtime.db import Database
 from pavilion.runtime.models import Base
 
 PG_URL = os.environ.get("PAVILION_TEST_DATABASE_URL", "")
@@ -30,21 +30,11 @@ VOLATILE = {("api_tokens", "last_used_at")}
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, scratch_database: Callable[[str, str], AbstractContextManager[str]]
+) -> Iterator[str]:
     """SQLite in the test folder, or a fresh PostgreSQL schema (dropped afterwards)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'pavilion.sqlite'}"
-        return
-    schema = f"pavilion_api_{secrets.token_hex(6)}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_database(request.param, "pavilion_api") as url:
+        yield url
 
 
 def api_app(tmp_path: Path, database_url: str) -> Flask:

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import os
-import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
 
 from pavilion.runtime import create_app
 from pavilion.runtime.context import get_runtime
-from pavilion.runtime.db import make_engine
 from pavilion.runtime.worker import sweeper
 from pavilion.runtime.worker.side import get_worker_side
 
@@ -34,21 +32,11 @@ BACKENDS = [
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, scratch_database: Callable[[str, str], AbstractContextManager[str]]
+) -> Iterator[str]:
     """One SQLite file, or a fresh PostgreSQL schema (dropped afterwards), shared by both apps."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'pavilion.sqlite'}"
-        return
-    schema = f"pavilion_presence_{secrets.token_hex(6)}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_database(request.param, "pavilion_presence") as url:
+        yield url
 
 
 def _app(tmp_path: Path, name: str, url: str, clock: ManualClock) -> Flask:
