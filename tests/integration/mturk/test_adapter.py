@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +22,8 @@ from pavilion.runtime.platforms.base import (
     Preview,
 )
 from pavilion.runtime.platforms.mturk.adapter import MTurkPlatform
-from pavilion.runtime.platforms.mturk.notifications import drain_queue
+from pavilion.runtime.platforms.mturk.consumer import project_of
+from pavilion.runtime.platforms.mturk.notifications import PlatformEvent, drain_queue
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -61,7 +63,8 @@ def test_hire_posts_hits_of_at_most_nine_under_one_type(adapter: MTurkPlatform, 
     hits = [emu.emulator.model.hits[h] for h in state["hits"]]
     assert [h.max_assignments for h in hits] == [9, 9, 2]
     assert {h.hit_type_id for h in hits} == {state["hit_type_id"]}
-    assert "(pavilion-" in emu.emulator.model.hit_types[state["hit_type_id"]].title
+    assert emu.emulator.model.hit_types[state["hit_type_id"]].title == "Chat"  # the researcher's title, no suffix
+    assert all(h.annotation and h.annotation.startswith(f"pavilion-{state['run_id']}:") for h in hits)
     assert adapter.hire(project(state=state), 20, "hire-1") is None  # the same outbox key is applied once
     more = adapter.hire(project(state=state), 1, "hire-2")
     assert more is not None and len(more["hits"]) == 4
@@ -103,6 +106,43 @@ def test_identity_preview_and_ownership(adapter: MTurkPlatform, emu: RunningEmul
     unrecorded = adapter.hire(p, 1, "hire-2")  # created, but suppose the state was never saved
     late = accept(emu, unrecorded["hits"][-1], "A2")  # type: ignore[index]
     assert isinstance(adapter.identify(p, dict(httpx.URL(late["url"]).params)), Identity)
+
+
+def test_equal_projects_share_a_hit_type_but_never_each_others_hits(adapter: MTurkPlatform,
+                                                                    emu: RunningEmulator) -> None:
+    a = project(id=1, name="A")
+    b = project(id=2, name="B")
+    state_a = adapter.hire(a, 1, "hire-1")
+    state_b = adapter.hire(b, 1, "hire-1")
+    assert state_a is not None and state_b is not None
+    assert state_a["hit_type_id"] == state_b["hit_type_id"]  # MTurk gives equal attributes one type
+    assert state_a["run_id"] != state_b["run_id"]
+    unrecorded_b = adapter.hire(project(id=2, name="B", state=state_b), 1, "hire-2")  # suppose never saved
+    assert unrecorded_b is not None
+    late_b = unrecorded_b["hits"][-1]
+    a_view, b_view = project(id=1, name="A", state=state_a), project(id=2, name="B", state=state_b)
+    assert not adapter.owns_hit(a_view, late_b) and adapter.owns_hit(b_view, late_b)
+    assert not adapter.owns_hit(a_view, state_b["hits"][0])
+    worker = accept(emu, late_b, "ABWORKER")
+    with pytest.raises(IdentityError, match="does not belong"):
+        adapter.identify(a_view, dict(httpx.URL(worker["url"]).params))
+    assert isinstance(adapter.identify(b_view, dict(httpx.URL(worker["url"]).params)), Identity)
+
+    class Host:  # the consumer's view of the server: both projects live
+        def platform_projects(self, platform: str) -> list[PlatformProject]:
+            return [a_view, b_view]
+
+        def platform_view(self, project_id: int) -> tuple[MTurkPlatform, PlatformProject]:
+            return adapter, {1: a_view, 2: b_view}[project_id]
+
+    def event(hit_id: str) -> PlatformEvent:
+        return PlatformEvent("doc", 0, "AssignmentReturned", hit_id, state_a["hit_type_id"], "X" * 30,
+                             datetime.now(UTC))
+
+    host: Any = Host()
+    assert project_of(host, event(state_b["hits"][0])) == 2  # recorded: by id, though A has the same type
+    assert project_of(host, event(late_b)) == 2  # unrecorded: MTurk's annotation names B
+    assert project_of(host, event(state_a["hits"][0])) == 1
 
 
 def test_submit_target_is_the_configured_host(adapter: MTurkPlatform, emu: RunningEmulator) -> None:

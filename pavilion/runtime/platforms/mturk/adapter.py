@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -169,17 +168,18 @@ class MTurkPlatform:
         )
 
     def _ensure_hit_type(self, project: PlatformProject, spec: hits.HitSpec, key: str) -> dict[str, Any]:
-        """One HIT type per project; the run id in its title keeps equal projects (here or elsewhere) apart."""
+        """One HIT type per project, titled exactly as the researcher wrote (workers see it). MTurk gives equal
+        attributes one type, so equal projects may share it: the project's HITs are known by their recorded ids and
+        by the run id in their RequesterAnnotation, never by the type."""
         state = dict(project.state)
         if state.get("hit_type_id"):
             return state
         run_id = state.get("run_id") or hits.request_token(project.public_url, project.id, project.name, key)[:10]
-        titled = dataclasses.replace(spec, title=f"{spec.title} (pavilion-{run_id})")
         with calling("CreateHITType"):
-            state["hit_type_id"] = hits.create_hit_type(self.client, titled)
+            state["hit_type_id"] = hits.create_hit_type(self.client, spec)
             if self.queue_url:
                 subscribe(self.client, state["hit_type_id"], self.queue_url)
-        state.update(run_id=run_id, title=titled.title, hits=list(state.get("hits", [])))
+        state.update(run_id=run_id, title=spec.title, hits=list(state.get("hits", [])))
         return state
 
     def hire(self, project: PlatformProject, count: int, key: str) -> dict[str, Any] | None:
@@ -188,15 +188,12 @@ class MTurkPlatform:
             return None
         spec = self.spec(project)
         state = self._ensure_hit_type(project, spec, key)
-        spec = dataclasses.replace(spec, title=state["title"])
         created = []
         for i, size in enumerate(hits.chunks(count)):
+            token = hits.request_token(state["run_id"], key, i)
             with calling("CreateHITWithHITType"):
-                created.append(
-                    hits.create_hit(
-                        self.client, state["hit_type_id"], spec, size, hits.request_token(state["run_id"], key, i)
-                    )
-                )
+                created.append(hits.create_hit(self.client, state["hit_type_id"], spec, size, token,
+                                               hits.annotation(state["run_id"], token)))
         state["hits"] = list(state["hits"]) + [h for h in created if h not in state["hits"]]
         state["hired_keys"] = (list(state.get("hired_keys", [])) + [key])[-1000:]
         return state
@@ -230,22 +227,36 @@ class MTurkPlatform:
         ):
             if not pattern.match(value):
                 raise IdentityError(f"The task link's {name} is not a Mechanical Turk id ({shape}).", status=400)
-        if hit_id not in project.state.get("hits", []) and not self._hit_of_project(project, hit_id):
+        if not self._hit_of_project(project, hit_id):
             raise IdentityError("This HIT does not belong to this task.")
         extra = {"hitId": hit_id, "turkSubmitTo": args.get("turkSubmitTo", ""), "seenAt": datetime.now(UTC).isoformat()}
         return Identity(worker_id=worker_id, assignment_id=assignment_id, extra=extra)
 
     def _hit_of_project(self, project: PlatformProject, hit_id: str) -> bool:
-        """A HIT created but not yet recorded (a hire interrupted before its state was saved) has our type."""
-        type_id = project.state.get("hit_type_id")
-        if not type_id:
+        """A HIT created but not yet recorded (a hire interrupted before its state was saved) is known by GetHIT."""
+        try:
+            return self.owns_hit(project, hit_id)
+        except Exception as exc:
+            raise IdentityError("Mechanical Turk cannot be reached right now; please reload in a minute.") from exc
+
+    def owns_hit(self, project: PlatformProject, hit_id: str) -> bool:
+        """Whether MTurk's record of the HIT says it is this project's: our type and our run id in its annotation.
+        (A project hired before titles lost their run id suffix has a type of its own, which is proof enough.)"""
+        state = project.state
+        type_id, run_id = state.get("hit_type_id"), str(state.get("run_id") or "")
+        if hit_id in state.get("hits", []):
+            return True
+        if not type_id or not run_id:
             return False
         try:
-            return bool(self.client.get_hit(HITId=hit_id)["HIT"]["HITTypeId"] == type_id)
+            hit = self.client.get_hit(HITId=hit_id)["HIT"]
         except Exception as exc:
             if turk_code(exc) == "HITDoesNotExist":
                 return False
-            raise IdentityError("Mechanical Turk cannot be reached right now; please reload in a minute.") from exc
+            raise
+        if hit["HITTypeId"] != type_id:
+            return False
+        return hits.annotated_for(hit, run_id) or str(state.get("title", "")).endswith(f"(pavilion-{run_id})")
 
     def admit(self, project: PlatformProject, identity: Identity) -> None:
         """Ask MTurk before a place is given: the assignment must not be finished, the HIT must have an accepted

@@ -34,11 +34,19 @@ def _queues(host: PlatformHost) -> set[tuple[str, str | None]]:
     return found
 
 
-def _project_of(host: PlatformHost, event: PlatformEvent) -> int | None:
-    for project in host.platform_projects("mturk"):
-        state = project.state
-        if state.get("hit_type_id") == event.hit_type_id or event.hit_id in state.get("hits", []):
+def project_of(host: PlatformHost, event: PlatformEvent) -> int | None:
+    """The project whose HIT the event is about: a recorded HIT id, else (a HIT created but not yet recorded) a
+    project of the event's HIT type that MTurk's record of the HIT names. Equal projects may share a HIT type, so the
+    type alone never decides."""
+    projects = host.platform_projects("mturk")
+    for project in projects:
+        if event.hit_id in project.state.get("hits", []):
             return project.id
+    for project in projects:
+        if event.hit_id and project.state.get("hit_type_id") == event.hit_type_id:
+            adapter, view = host.platform_view(project.id)
+            if cast(Any, adapter).owns_hit(view, event.hit_id):  # an MTurkPlatform
+                return project.id
     return None
 
 
@@ -65,7 +73,7 @@ def handle(host: PlatformHost, event: PlatformEvent) -> bool:
     """Feed one event to the host; True when it became a policy event."""
     if event.departure is None or not event.assignment_id:
         return False
-    project_id = _project_of(host, event)
+    project_id = project_of(host, event)
     if project_id is None:
         return False
     holders = _holders(host, project_id, event)

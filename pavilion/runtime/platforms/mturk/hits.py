@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ EXTERNAL_QUESTION_NS = (
     "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2006-07-14/ExternalQuestion.xsd"
 )
 HIT_ID = re.compile(r"\b[0-9A-Z]{20,64}\b")
+ANNOTATION_PREFIX = "pavilion-"  # RequesterAnnotation: pavilion-<run id>:<token>, at most 255 characters
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,19 @@ def request_token(*parts: object) -> str:
     return hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()[:40]
 
 
+def annotation(run_id: str, token: str) -> str:
+    """A HIT's RequesterAnnotation (workers never see it): our project's run id, then the create's token."""
+    return f"{ANNOTATION_PREFIX}{run_id}:{token}"
+
+
+def annotated_for(hit: Mapping[str, Any], run_id: str) -> bool:
+    """Whether a HIT (GetHIT's record) was created for the project with this run id."""
+    return str(hit.get("RequesterAnnotation") or "").startswith(f"{ANNOTATION_PREFIX}{run_id}:")
+
+
 def create_hit_type(client: Any, spec: HitSpec) -> str:
-    """HIT types are shared by equal attributes; the run id in the title keeps projects apart."""
+    """The title is the researcher's own: MTurk shares a HIT type between requests with equal attributes, so two
+    equal projects may share one; each project's HITs are told apart by their ids and RequesterAnnotation."""
     return str(
         client.create_hit_type(
             Title=spec.title,
@@ -67,15 +79,16 @@ def create_hit_type(client: Any, spec: HitSpec) -> str:
     )
 
 
-def create_hit(client: Any, hit_type_id: str, spec: HitSpec, assignments: int, token: str) -> str:
-    """Create one HIT; a repeated token means a previous attempt already created it, whose id we recover."""
+def create_hit(client: Any, hit_type_id: str, spec: HitSpec, assignments: int, token: str, note: str) -> str:
+    """Create one HIT annotated `note`; a repeated token means a previous attempt already created it, whose id we
+    recover."""
     try:
         hit = client.create_hit_with_hit_type(
             HITTypeId=hit_type_id,
             MaxAssignments=assignments,
             LifetimeInSeconds=spec.lifetime_s,
             Question=external_question(spec.task_url, spec.frame_height),
-            RequesterAnnotation=token,
+            RequesterAnnotation=note,
             UniqueRequestToken=token,
         )["HIT"]
         return str(hit["HITId"])
@@ -85,15 +98,15 @@ def create_hit(client: Any, hit_type_id: str, spec: HitSpec, assignments: int, t
         found = HIT_ID.search(error_message(exc))
         if found:
             return found.group(0)
-        return find_hit_by_annotation(client, token)
+        return find_hit_by_annotation(client, note)
 
 
-def find_hit_by_annotation(client: Any, token: str) -> str:
+def find_hit_by_annotation(client: Any, note: str) -> str:
     for page in client.get_paginator("list_hits").paginate(PaginationConfig={"PageSize": 100}):
         for hit in page["HITs"]:
-            if hit.get("RequesterAnnotation") == token:
+            if hit.get("RequesterAnnotation") == note:
                 return str(hit["HITId"])
-    raise LookupError(f"MTurk says a HIT with token {token} exists, but no HIT carries it")
+    raise LookupError(f"MTurk says a HIT annotated {note} exists, but no HIT carries it")
 
 
 def expire_hit(client: Any, hit_id: str) -> None:
