@@ -18,6 +18,8 @@ from pavilion.runtime.models import Project
 from pavilion.runtime.openapi import openapi_document
 from pavilion.runtime.projects import parse_project
 from pavilion.runtime.service.transaction import MAX_DB_INT
+from pavilion.runtime.tokens import MAX_TOKEN_CHARS, TokenError
+from pavilion.runtime.worker.side import get_worker_side
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 
@@ -69,6 +71,30 @@ def _json_object(optional: bool = False) -> dict[str, Any]:
 def openapi() -> Response:
     """The machine-readable description of this API (OpenAPI 3.1), public: it holds no data."""
     return jsonify(openapi_document())
+
+
+@blueprint.post("/task-tokens/verify")
+@token_required
+def verify_task_token() -> Response | tuple[Response, int]:
+    """Whether a task token (a task address's pavilion_task_token) is genuine, unexpired and of one of this API
+    token's projects: 200 {"valid": true, ...}, else 403 {"valid": false, "error"}; a malformed body is a 400."""
+    data = _json_object()
+    unknown = set(data) - {"token"}
+    if unknown:
+        raise BadInput(f"unknown field {sorted(unknown)[0]!r}")
+    token = data.get("token")
+    if not isinstance(token, str) or not token:
+        raise BadInput("missing field 'token' (a non-empty string: the task address's pavilion_task_token)")
+    if len(token) > MAX_TOKEN_CHARS:
+        raise BadInput(f"token is longer than {MAX_TOKEN_CHARS} characters")
+    try:
+        claim = get_worker_side().task_tokens.verify(token)
+        _check_owner(claim.project_id, g.admin_id)
+    except TokenError as exc:
+        return jsonify(valid=False, error=str(exc)), 403
+    except NotFound:  # another admin's project is answered as a token this one cannot vouch for
+        return jsonify(valid=False, error="the task token is not for a project of this API token"), 403
+    return jsonify(valid=True, project_id=claim.project_id, worker=claim.worker_id, assignment=claim.assignment_key)
 
 
 @blueprint.post("/projects")

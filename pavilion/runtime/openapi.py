@@ -100,6 +100,20 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": {"description": "time_s, worker, event, queue, detail",
                                       "content": {"text/csv": {"schema": {"type": "string"}}}},
                               **_errors("401", "404")}}},
+            "/api/task-tokens/verify": {"post": {
+                "summary": "check a task token (a task address's pavilion_task_token) of one of the token's projects",
+                "requestBody": {"required": True, **_json({
+                    "type": "object", "required": ["token"], "additionalProperties": False,
+                    "properties": {"token": {"type": "string", "minLength": 1, "maxLength": 1024}}})},
+                "responses": {"200": {"description": "genuine and unexpired: who is in the task", **_json({
+                    "type": "object", "required": ["valid", "project_id", "worker", "assignment"],
+                    "properties": {"valid": {"const": True}, "project_id": {"type": "integer"},
+                                   "worker": {"type": "string", "description": "the platform worker id"},
+                                   "assignment": {"type": "string", "description": "the stint (event log worker)"}}})},
+                    "403": {"description": "forged, expired, or not of this token's projects", **_json({
+                        "type": "object", "required": ["valid", "error"],
+                        "properties": {"valid": {"const": False}, "error": {"type": "string"}}})},
+                    **_errors("400", "401", "413")}}},
             "/api/openapi.json": {"get": {
                 "summary": "this description", "security": [],
                 "responses": {"200": {"description": "OpenAPI 3.1", **_json({"type": "object"})}}}},

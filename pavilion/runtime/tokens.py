@@ -26,7 +26,7 @@ class WorkerClaim:
     worker_id: str  # the platform's worker id
 
 
-def _clocked_signer(clock: Callable[[], datetime]) -> type[TimestampSigner]:
+def clocked_signer(clock: Callable[[], datetime]) -> type[TimestampSigner]:
     """A TimestampSigner that reads the server clock (injectable), so expiry is testable without sleeping."""
 
     class ClockedSigner(TimestampSigner):
@@ -54,7 +54,7 @@ class WorkerTokens:
         if not secret:
             raise ValueError("worker tokens need a non-empty SECRET_KEY")
         self.max_age_s = int(max_age_s)
-        self._serializer = URLSafeTimedSerializer(secret, salt=SALT, signer=_clocked_signer(clock))
+        self._serializer = URLSafeTimedSerializer(secret, salt=SALT, signer=clocked_signer(clock))
 
     def issue(self, claim: WorkerClaim) -> str:
         """A URL-safe token for `claim`."""

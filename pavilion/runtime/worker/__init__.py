@@ -12,6 +12,7 @@ PRESENCE_SWEEP_S = 1.0  # how often stale stints are looked for; the grace itsel
 def make_blueprint() -> Blueprint:
     """The `worker` blueprint: routes, templates and static files (the vendored socket.io client among them)."""
     from pavilion.runtime.worker.routes import make_routes
+    from pavilion.runtime.worker.task_routes import make_task_routes
 
     blueprint = Blueprint(
         "worker",
@@ -21,6 +22,7 @@ def make_blueprint() -> Blueprint:
         static_url_path="/worker/static",
     )
     make_routes(blueprint)
+    make_task_routes(blueprint)
     return blueprint
 
 
@@ -31,14 +33,18 @@ def init_app(app: Flask, socketio: Any) -> None:
     from pavilion.runtime.worker.content import task_url_for
     from pavilion.runtime.worker.namespace import WorkerNamespace
     from pavilion.runtime.worker.side import EXTENSION, build_side
+    from pavilion.runtime.worker.task_routes import task_done
 
     runtime = get_runtime(app)
     side = build_side(runtime)
     app.extensions[EXTENSION] = side
-    runtime.service.task_url = task_url_for(str(app.config["INSTANCE_PATH"]))
+    runtime.service.task_url = task_url_for(str(app.config["INSTANCE_PATH"]), side.task_tokens)
     runtime.service.refresher.listeners.append(side.stints.told)  # heartbeats answer with the place just sent
     runtime.service.refresher.status_listeners.append(side.stints.project_status)
     app.register_blueprint(make_blueprint())
+    # A machine-to-machine report, authenticated by the signed task token in its body, never by a cookie: a
+    # forged cross-site request has no token to send, so CSRF protection (a form token) has nothing to add.
+    app.extensions["csrf"].exempt(task_done)
     namespace = WorkerNamespace(side)
     socketio.on_namespace(namespace)
     frames.guard(socketio)  # malformed frames: one log line each, not a traceback (the whole server)

@@ -10,6 +10,8 @@ from jinja2 import FileSystemLoader, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
 from pavilion.runtime.models import Assignment, Project
+from pavilion.runtime.task_tokens import TaskTokens, with_task_params
+from pavilion.runtime.tokens import WorkerClaim
 
 TEMPLATE_FOLDER = "tasks"
 
@@ -24,14 +26,18 @@ def content_path(project_id: int) -> str:
     return f"/task/{int(project_id)}/content"
 
 
-def task_url_for(instance_path: str) -> Callable[[Project, Assignment], str]:
-    """The service's `task_url`: the project's URL, else its template if there is one, else '' (the demo task)."""
+def task_url_for(instance_path: str, tokens: TaskTokens) -> Callable[[Project, Assignment], str]:
+    """The service's `task_url`: the project's URL, else its template if there is one, else '' (the demo task);
+    a URL carries pavilion_worker, pavilion_assignment and a fresh pavilion_task_token (see task_tokens)."""
 
     def task_url(project: Project, assignment: Assignment) -> str:
         url = str(project.task.get("url", ""))
-        if url:
-            return url
-        return content_path(project.id) if template_path(instance_path, project.id).is_file() else ""
+        if not url and template_path(instance_path, project.id).is_file():
+            url = content_path(project.id)
+        if not url:
+            return ""
+        claim = WorkerClaim(project.id, assignment.key, assignment.worker.platform_worker_id)
+        return with_task_params(url, claim, tokens.issue(claim))
 
     return task_url
 

@@ -7,14 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
-from jinja2 import TemplateError
 
 from pavilion.runtime.context import get_runtime
 from pavilion.runtime.errors import ServiceError
 from pavilion.runtime.platforms.base import IdentityError, PlatformError, Preview
 from pavilion.runtime.platforms.local import TurnedAway
 from pavilion.runtime.tokens import TokenError, WorkerClaim
-from pavilion.runtime.worker.content import render_template_file
 from pavilion.runtime.worker.side import get_worker_side
 from pavilion.runtime.worker.stint import StintError, load_stint
 
@@ -174,26 +172,6 @@ def live(project_id: int) -> Any:
     return response
 
 
-def content(project_id: int) -> Any:
-    """The project's own task template (instance/tasks/<id>.html), which the page frames for promoted workers."""
-    side = get_worker_side()
-    try:
-        _adapter, view = side.runtime.service.platform_view(project_id)
-    except ServiceError as exc:
-        return message_page("No such session", str(exc), exc.status)
-    context = {"project_id": view.id, "name": view.name, "title": view.task.get("title", ""),
-               "description": view.task.get("description", "")}
-    try:
-        html = render_template_file(str(side.runtime.config["INSTANCE_PATH"]), project_id, context)
-    except TemplateError as exc:
-        return message_page("Task not available", f"the task template has an error: {exc}", 500)
-    if html is None:
-        return message_page("No task content", "this session has no task template", 404)
-    response = make_response(html)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def done(project_id: int) -> Any:
     """Where the page goes when the platform has no submit form of its own (the local platform): the thank-you,
     with the amount earned when the page brings the worker's token."""
@@ -218,4 +196,3 @@ def make_routes(blueprint: Blueprint) -> None:
     blueprint.add_url_rule("/task/<int:project_id>", "task", task)
     blueprint.add_url_rule("/task/<int:project_id>/live", "live", live)
     blueprint.add_url_rule("/task/<int:project_id>/done", "done", done)
-    blueprint.add_url_rule("/task/<int:project_id>/content", "content", content)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 
 from pavilion.runtime.context import Runtime
+from pavilion.runtime.task_tokens import TaskTokens
 from pavilion.runtime.tokens import WorkerTokens
 from pavilion.runtime.worker.presence import Presence
 from pavilion.runtime.worker.presence_table import PresenceTable, new_process_id
@@ -27,6 +28,7 @@ class WorkerSide:
     table: PresenceTable  # what every process sees (pavilion.runtime.worker.presence_table)
     limiter: EventLimiter  # per-socket event limits (pavilion.runtime.worker.ratelimit)
     stints: StintCache  # what heartbeats are answered from (pavilion.runtime.worker.stint_cache)
+    task_tokens: TaskTokens  # what the project's own task is told (pavilion.runtime.task_tokens)
 
     @property
     def flush_s(self) -> float:
@@ -38,13 +40,14 @@ def build_side(runtime: Runtime) -> WorkerSide:
     """The worker side of a runtime, configured from the app config (secret, token age, abandon grace)."""
     config = runtime.config
     tokens = WorkerTokens(str(config["SECRET_KEY"]), float(config["TOKEN_MAX_AGE_S"]), runtime.clock)
+    task_tokens = TaskTokens(str(config["SECRET_KEY"]), float(config["TOKEN_MAX_AGE_S"]), runtime.clock)
     table = PresenceTable(runtime.db, new_process_id())
     limiter = EventLimiter(
         float(config["SOCKET_EVENT_BURST"]), float(config["SOCKET_EVENT_RATE_PER_S"]), int(config["SOCKET_ABUSE_DROPS"])
     )
     stints = StintCache(float(config["HEARTBEAT_CACHE_S"]))
     grace_s = float(config["ABANDON_GRACE_S"])
-    return WorkerSide(runtime, tokens, Presence(runtime.clock), grace_s, table, limiter, stints)
+    return WorkerSide(runtime, tokens, Presence(runtime.clock), grace_s, table, limiter, stints, task_tokens)
 
 
 def get_worker_side(app: Flask | None = None) -> WorkerSide:

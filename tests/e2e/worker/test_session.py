@@ -5,6 +5,7 @@ abandonment and a reload within it is not, expire closes the door, migrate, and 
 from __future__ import annotations
 
 from collections import Counter
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
@@ -30,10 +31,18 @@ PROJECT = {
 
 
 def promoted(workers: list[Worker]) -> dict[str, list[object]]:
-    """Who got a `promoted` message since the last read, with its payloads; everyone's inbox is read."""
+    """Who got a `promoted` message since the last read, with its payloads (the task URL without the query that
+    tells the task who is in it, checked here to name that very worker); everyone's inbox is read."""
     out: dict[str, list[object]] = {}
     for worker in workers:
         got = [payload for name, payload in worker.read() if name == "promoted"]
+        for payload in got:
+            url = urlsplit(payload["url"])
+            query = parse_qs(url.query)
+            assert query["pavilion_assignment"] == [worker.key]
+            claim = get_worker_side(worker.app).task_tokens.verify(query["pavilion_task_token"][0])
+            assert (claim.assignment_key, [claim.worker_id]) == (worker.key, query["pavilion_worker"])
+            payload["url"] = url._replace(query="").geturl()
         if got:
             out[worker.key] = got
     return out

@@ -80,7 +80,7 @@ def test_a_promoted_worker_sees_the_task_area_and_the_platform_submit_form(app: 
     first = enter(app, project_id)
     enter(app, project_id)  # min_active 1 + min_waiting 1: the job starts, the first worker is promoted
     html = app.test_client().get(first.live_url).get_data(as_text=True)
-    assert 'data-state="active"' in html and 'data-task-url="https://task.test/live"' in html
+    assert 'data-state="active"' in html and 'data-task-url="https://task.test/live?pavilion_worker=' in html
     assert 'action="https://turk.test/mturk/externalSubmit" method="POST"' in html
     assert f'name="assignmentId" value="{assignment(runtime, first.key).platform_assignment_id}"' in html
 

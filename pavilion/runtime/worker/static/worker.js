@@ -173,12 +173,14 @@
     });
   }
 
-  function finish() {
+  function finish(m) {
     // The session stopped: record the submission, then post the platform's form whatever the answer,
-    // because the platform's own record is what pays the worker.
+    // because the platform's own record is what pays the worker. `submitted`: the task already reported
+    // this worker done (POST /task/<id>/done), so the submission is recorded and only the form is left.
     if (finished) { return; }
     finished = true;
     setState("stopped");
+    if (m && m.submitted) { postSubmitForm(); return; }
     leave("submitted", function () { postSubmitForm(); });
   }
 
