@@ -30,10 +30,11 @@ class EmulatorDriver:
 
     # -- participants ---------------------------------------------------------------------------------------
     def reserve(self, study_id: str, participant_id: str | None = None) -> dict[str, Any]:
-        """A participant takes a place: returns the submission (its `id` is the SESSION_ID)."""
+        """A participant takes a place: returns the submission (its `id` is the SESSION_ID) and its `study_url`."""
         return self._post(f"/studies/{study_id}/reserve", {"participant_id": participant_id})
 
     def start(self, submission_id: str) -> dict[str, Any]:
+        """The participant opens the study on Prolific: RESERVED -> ACTIVE."""
         return self._post(f"/submissions/{submission_id}/start")
 
     def return_submission(self, submission_id: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from pavilion.emulators.prolific import model as m
 from pavilion.emulators.prolific.clock import iso
@@ -45,6 +46,14 @@ def submission_json(sub: m.Submission) -> dict[str, Any]:
         "return_requested": sub.return_requested,
         "bonus_payments": list(sub.bonus_payments),
     }
+
+
+def study_link(study: m.Study, sub: m.Submission) -> str:
+    """The study URL as Prolific opens it for this submission: each `{{%NAME%}}` placeholder filled in."""
+    url = study.external_study_url
+    for name, value in (("PROLIFIC_PID", sub.participant_id), ("STUDY_ID", study.id), ("SESSION_ID", sub.id)):
+        url = url.replace("{{%" + name + "%}}", quote(value, safe=""))
+    return url
 
 
 def submission_list_item(sub: m.Submission) -> dict[str, Any]:

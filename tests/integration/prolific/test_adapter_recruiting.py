@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
 from pavilion.emulators.prolific.clock import ManualClock
@@ -90,7 +91,7 @@ def test_identity_is_checked_against_the_submission(
 ) -> None:
     study_id = project.view.state["study_id"]
     p1, p2, p3 = ("1" * 24, "2" * 24, "3" * 24)  # Prolific ids are 24 hexadecimal digits
-    sub = driver.reserve(study_id, p1)
+    sub = driver.start(driver.reserve(study_id, p1)["id"])
     args = {"PROLIFIC_PID": p1, "STUDY_ID": study_id, "SESSION_ID": sub["id"]}
     identity = adapter.identify(project.view, args)
     assert not isinstance(identity, Preview)
@@ -104,6 +105,24 @@ def test_identity_is_checked_against_the_submission(
         adapter.identify(project.view, {"PROLIFIC_PID": p3, "STUDY_ID": study_id, "SESSION_ID": other["id"]})
     preview = {"PROLIFIC_PID": "{{%PROLIFIC_PID%}}", "STUDY_ID": study_id, "SESSION_ID": "{{%SESSION_ID%}}"}
     assert isinstance(adapter.identify(project.view, preview), Preview)
+
+
+def test_a_reserved_place_not_started_on_prolific_is_refused_until_started(
+    adapter: ProlificPlatform, project: Project, driver: EmulatorDriver
+) -> None:
+    study_id = project.view.state["study_id"]
+    reserved = driver.reserve(study_id, "4" * 24)
+    assert reserved["status"] == "RESERVED"
+    args = dict(httpx.URL(reserved["study_url"]).params)  # the link the emulator hands out, as Prolific fills it
+    assert args == {"PROLIFIC_PID": "4" * 24, "STUDY_ID": study_id, "SESSION_ID": reserved["id"]}
+    with pytest.raises(IdentityError, match="reserved but not started") as caught:
+        adapter.identify(project.view, args)
+    assert caught.value.status == 409
+    assert calls(driver, "GET", f"submissions/{reserved['id']}")  # Prolific was asked, not the link believed
+    started = driver.start(reserved["id"])
+    assert started["status"] == "ACTIVE" and started["study_url"] == reserved["study_url"]
+    identity = adapter.identify(project.view, args)  # the refusal was not cached: a reload after starting joins
+    assert not isinstance(identity, Preview) and identity.assignment_id == reserved["id"]
 
 
 def test_expire_pauses_and_later_hires_do_not_resume(

@@ -42,7 +42,13 @@ from pavilion.runtime.platforms.prolific.webhooks import (
 log = logging.getLogger(__name__)
 
 COMPLETION_URL = "https://app.prolific.com/submissions/complete"
-IN_STUDY = frozenset({"RESERVED", "ACTIVE"})
+# Prolific starts a submission (RESERVED -> ACTIVE) when the participant opens the study from its site, so only an
+# ACTIVE one has been opened by its participant; a RESERVED one has a place held but was never started there.
+IN_STUDY = frozenset({"ACTIVE"})
+NOT_STARTED = (
+    "Prolific shows your place in this study as reserved but not started. Start the study on Prolific "
+    "(its button that opens the study), then reload this page; the place stays reserved for 10 minutes."
+)
 PROLIFIC_ID = re.compile(r"^[0-9a-fA-F]{24}\Z")  # participant, study and submission ids (reference section 11)
 IDENTITY_TTL_S = 60.0
 SETTINGS: dict[str, tuple[type, Any]] = {  # key: (type, default)
@@ -233,7 +239,7 @@ class ProlificPlatform:
 
     # ---- workers -----------------------------------------------------------------------------------------
     def identify(self, project: PlatformProject, args: Mapping[str, str]) -> Identity | Preview:
-        """Check SESSION_ID with Prolific: same study, same participant, still RESERVED or ACTIVE."""
+        """Check SESSION_ID with Prolific: same study, same participant, started there (ACTIVE)."""
         pid, study, session = (args.get(k, "") for k in ("PROLIFIC_PID", "STUDY_ID", "SESSION_ID"))
         if any("{{%" in v for v in (pid, study, session)):
             return Preview("researcher preview")
@@ -257,6 +263,8 @@ class ProlificPlatform:
             raise IdentityError("Prolific could not confirm your place just now; please reload in a moment") from exc
         if sub.get("study_id") != study or sub.get("participant") != pid:
             raise IdentityError("this Prolific session belongs to someone else")
+        if sub.get("status") == "RESERVED":
+            raise IdentityError(NOT_STARTED, status=409)
         if sub.get("status") not in IN_STUDY:
             raise IdentityError(f"your Prolific submission is {str(sub.get('status')).lower()}; it cannot join now")
         identity = Identity(worker_id=pid, assignment_id=session, extra={"study_id": study})
