@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, redirect, url_for
 
 
 def init_app(app: Flask, socketio: Any) -> None:
@@ -18,6 +18,7 @@ def init_app(app: Flask, socketio: Any) -> None:
     register_login(app, bp)
     register_views(bp)
     app.register_blueprint(bp)
+    app.add_url_rule("/", "home", lambda: redirect(url_for("admin.projects")))  # the login page when logged out
     namespace = AdminNamespace(ADMIN_NAMESPACE)
     socketio.on_namespace(namespace)
     app.extensions["pavilion_admin_namespace"] = namespace  # logout closes that login's sockets

@@ -10,6 +10,7 @@ from flask_login import current_user
 from flask_socketio import Namespace, join_room, leave_room, rooms
 
 from pavilion.runtime.admin import queries
+from pavilion.runtime.admin.presence_view import dashboard_presence
 from pavilion.runtime.admin.runtime import database
 from pavilion.runtime.models import Project
 from pavilion.runtime.notify import ADMIN_NAMESPACE, project_room
@@ -84,6 +85,7 @@ class AdminNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships n
             reply = snapshot(db_session, project)
             reply["events"] = queries.recent_events(db_session, project_id, after)
             reply["workers"] = queries.present_workers(db_session, project_id)
+            reply["presence"] = dashboard_presence(db_session, project_id, reply["workers"])
         for room in rooms(namespace=ADMIN_NAMESPACE):
             if room.startswith("project:"):
                 leave_room(room)  # one project per socket: a dashboard watches the page it is on
@@ -91,8 +93,8 @@ class AdminNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships n
         return reply
 
     def on_events(self, data: Any) -> dict[str, Any]:
-        """Events after a given id and the present workers' platform ids, for a project this socket watches
-        (the pushed snapshot carries neither)."""
+        """Events after a given id, the present workers' platform ids and who of them is connected or away, for a
+        project this socket watches (the pushed snapshot carries none of these)."""
         if not current_user.is_authenticated:
             return _refused("login required")
         try:
@@ -102,8 +104,10 @@ class AdminNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships n
         if project_room(project_id) not in rooms(namespace=ADMIN_NAMESPACE):
             return _refused("watch the project first")
         with database().session_scope() as db_session:
+            workers = queries.present_workers(db_session, project_id)
             return {
                 "id": project_id,
                 "events": queries.recent_events(db_session, project_id, after),
-                "workers": queries.present_workers(db_session, project_id),
+                "workers": workers,
+                "presence": dashboard_presence(db_session, project_id, workers),
             }

@@ -21,6 +21,7 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from pavilion.core import QueueConfig
+from pavilion.runtime import platforms
 from pavilion.runtime.errors import BadInput
 from pavilion.runtime.inputs import loads_json, text_problem
 from pavilion.runtime.projects import MAX_QUEUE, MAX_RATE, QUEUE_KEYS
@@ -97,10 +98,10 @@ class ProjectForm(CleanForm):
     )
     submit = SubmitField("Save")
 
-    def set_choices(self, policies: Sequence[str], platforms: Sequence[str]) -> None:
+    def set_choices(self, policies: Sequence[str], platform_names: Sequence[str]) -> None:
         """Fill the two select fields (the registries are read at request time, never at import)."""
         self.policy.choices = [(name, name) for name in policies]
-        self.platform.choices = [(name, name) for name in platforms]
+        self.platform.choices = [(name, name) for name in platform_names]
 
     def validate_platform_settings(self, field: TextAreaField) -> None:
         if field.data and field.data.strip():
@@ -112,16 +113,30 @@ class ProjectForm(CleanForm):
                 raise ValidationError("must be a JSON object, like {\"title\": \"...\"}")
 
     def validate(self, extra_validators: Any = None) -> bool:
-        """Field checks, then the queue sizes as a whole through pavilion.core.QueueConfig."""
-        if not super().validate(extra_validators):
-            return False
-        try:
-            QueueConfig(**self.queue_sizes())
-        except ValueError as error:
-            field = _field_named_in(str(error)) or "max_active"
-            getattr(self, field).errors.append(str(error))
-            return False
-        return True
+        """Every check at once: each field's own, the queue sizes through pavilion.core.QueueConfig (the active pair
+        and the waiting pair on their own, so both can be wrong together), and the platform's settings."""
+        valid = super().validate(extra_validators)
+        sized = not any(getattr(self, name).errors or getattr(self, name).data is None for name in QUEUE_FIELDS)
+        if sized:
+            sizes = self.queue_sizes()
+            pairs = ({**sizes, "min_waiting": 0, "max_waiting": 0}, {**sizes, "min_active": 1, "max_active": 1})
+            for pair in pairs:
+                try:
+                    QueueConfig(**pair)
+                except ValueError as error:
+                    getattr(self, _field_named_in(str(error)) or "max_active").errors.append(str(error))
+                    valid = False
+        if not self.platform_settings.errors and self.platform.data in dict(self.platform.choices or []):
+            try:
+                platforms.validate_settings(str(self.platform.data), self.settings())
+            except ValueError as error:
+                self.platform_settings.errors.append(str(error))
+                valid = False
+        return valid
+
+    def invalid_fields(self) -> list[tuple[str, str, str]]:
+        """(field id, label, its messages) of every invalid field, in the form's order: the summary above the form."""
+        return [(field.id, field.label.text, "; ".join(map(str, field.errors))) for field in self if field.errors]
 
     def queue_sizes(self) -> dict[str, int]:
         return {name: int(getattr(self, name).data) for name in QUEUE_FIELDS}

@@ -16,6 +16,8 @@ from pavilion.runtime import platforms
 from pavilion.runtime.admin import queries
 from pavilion.runtime.admin.export import ASSIGNMENT_COLUMNS, to_csv
 from pavilion.runtime.admin.forms import ActionForm, MigrateForm, ProjectForm
+from pavilion.runtime.admin.launch_report import launch_report
+from pavilion.runtime.admin.presence_view import dashboard_presence
 from pavilion.runtime.admin.project_data import field_for, form_to_data, project_to_formdata
 from pavilion.runtime.admin.runtime import database, service
 from pavilion.runtime.errors import BadInput, Conflict, NotFound, ServiceError
@@ -24,9 +26,10 @@ from pavilion.runtime.models import Project
 from pavilion.runtime.projects import ProjectSpec, parse_project
 from pavilion.runtime.snapshots import snapshot
 
-# What the "New project" form starts from: the README's example queues, a modest lab wage.
+# What the "New project" form starts from: the README's example queues, a modest lab wage (and the platform
+# `pavilion serve --platform` or PAVILION_PLATFORM chose, filled in per request).
 NEW_PROJECT: dict[str, Any] = {
-    "policy": "pavilion", "min_active": 2, "max_active": 3, "min_waiting": 1, "max_waiting": 3, "platform": "local",
+    "policy": "pavilion", "min_active": 2, "max_active": 3, "min_waiting": 1, "max_waiting": 3,
     "reward": Decimal("0.50"), "waiting_wage_per_hour": Decimal("6.00"), "active_wage_per_hour": Decimal("9.00"),
     "max_waiting_s": 600,
 }
@@ -60,8 +63,16 @@ def _load(project_id: int) -> Project:
         return project
 
 
+def _server_platform() -> str:
+    """The default platform of new projects on this server (`pavilion serve --platform`, PAVILION_PLATFORM)."""
+    return str(current_app.config.get("PLATFORM") or "local")
+
+
 def _project_form(formdata: dict[str, Any] | None = None) -> ProjectForm:
-    form = ProjectForm(data=formdata) if formdata is not None and request.method == "GET" else ProjectForm()
+    if formdata is not None and request.method == "GET":
+        form = ProjectForm(data=formdata)
+    else:  # a post without a platform (a scripted one) gets the server's, as the JSON API does
+        form = ProjectForm(data={"platform": _server_platform()})
     form.set_choices(sorted(POLICIES), sorted(platforms.PLATFORMS))
     return form
 
@@ -69,7 +80,7 @@ def _project_form(formdata: dict[str, Any] | None = None) -> ProjectForm:
 def _spec(form: ProjectForm) -> ProjectSpec | None:
     """The validated project, or None with the message attached to the field it names."""
     try:
-        return parse_project(form_to_data(form))
+        return parse_project(form_to_data(form), _server_platform())
     except BadInput as error:
         getattr(form, field_for(str(error))).errors.append(str(error))
         return None
@@ -86,7 +97,7 @@ def projects() -> ResponseReturnValue:
 
 
 def new_project() -> ResponseReturnValue:
-    form = _project_form(NEW_PROJECT)
+    form = _project_form({**NEW_PROJECT, "platform": _server_platform()})
     if form.validate_on_submit() and (spec := _spec(form)) is not None:
         project_id = service().create_project(spec, owner_id=int(current_user.get_id()))
         flash(f"Project “{spec.name}” created.", "success")
@@ -122,13 +133,15 @@ def project_page(project_id: int) -> ResponseReturnValue:
         snap = snapshot(session, project)
         events = list(reversed(queries.recent_events(session, project_id)))
         who = queries.present_workers(session, project_id)
+        presence = dashboard_presence(session, project_id, who)
         calls = queries.troubled_calls(session, project_id)
     join_url = _join_link(project_id) if project.platform_name == "local" else ""
     roster_links = getattr(service().platform_view(project_id)[0], "roster_links", None)
     roster = roster_links(project_id, join_url) if join_url and roster_links is not None else {}
     return render_template(
         "admin/project.html", project=project, snapshot=snap, counts=snap["counts"], events=events, who=who,
-        calls=calls, join_url=join_url, roster=roster, action_form=ActionForm(), migrate_form=MigrateForm(),
+        calls=calls, join_url=join_url, roster=roster, presence=presence, action_form=ActionForm(),
+        migrate_form=MigrateForm(),
         socketio_js=_url_or_empty("worker.static", filename="vendor/socket.io.min.js"), page_title=project.name,
     )
 
@@ -170,7 +183,22 @@ def _act(project_id: int, run: Callable[[], Any], done: str) -> ResponseReturnVa
 
 
 def launch(project_id: int) -> ResponseReturnValue:
-    return _button(project_id, lambda: service().launch(project_id), "Launched: the task is posted on the platform.")
+    """Launch, run the hire calls now (the outbox's per-project lock waits for a background run of the same rows),
+    then say what happened: the join link to share, the HIT or study posted, or the platform's error."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        service().launch(project_id)
+    except NotFound:
+        abort(404)
+    except ServiceError as error:
+        flash(str(error), "error")
+        return redirect(url_for("admin.project", project_id=project_id))
+    service().outbox.run(project_id)
+    with database().session_scope() as session:
+        message, category = launch_report(session, session.get_one(Project, project_id))
+    flash(message, category)
+    return redirect(url_for("admin.project", project_id=project_id))
 
 
 def stop(project_id: int) -> ResponseReturnValue:

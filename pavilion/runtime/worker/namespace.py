@@ -75,7 +75,7 @@ class WorkerNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships 
         with self._guard:
             self._claims[sid] = claim
         self.side.presence.connected(sid, claim.project_id, claim.assignment_key)
-        self._share(claim.assignment_key)
+        self._share(claim.assignment_key, claim.project_id)
         # A (re)connect gets the current state at once: a reload within the grace finds its place as it was.
         emit("queue", stint.message, to=sid)
         if stint.queue == "active":
@@ -89,17 +89,24 @@ class WorkerNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships 
             self._claims.pop(sid, None)
         key = self.side.presence.disconnected(sid)
         if key is not None:
-            self._share(key)
             seen = self.side.presence.get(key)
+            self._share(key, seen.project_id if seen is not None else None)
             if seen is None or not seen.sids:
                 self.side.stints.forget(key)  # its last socket here: nothing left to answer
 
-    def _share(self, key: str) -> None:
-        """A socket opened or closed: the other processes' sweeps see it at once (heartbeats wait for the flush)."""
+    def _share(self, key: str, project_id: int | None) -> None:
+        """A socket opened or closed: the other processes' sweeps see it at once (heartbeats wait for the flush),
+        and the project's dashboards are told to read who is connected again (a hint: the table is the truth)."""
         try:
             sweeper.flush(self.side, {key})
         except Exception as exc:  # the periodic flush retries; the socket itself is fine
             log.warning("presence of %s not written yet: %s", key, exc)
+            return
+        if project_id is not None:
+            try:
+                self.side.runtime.notifier.to_admins(project_id, "presence", {"id": project_id})
+            except Exception:  # a dashboard catches up on its next snapshot
+                log.exception("presence hint for project %s not sent", project_id)
 
     # ---- events --------------------------------------------------------------------------------------------------
     def trigger_event(self, event: str, *args: Any) -> Any:

@@ -29,6 +29,10 @@
   document.querySelectorAll(".queue li[data-worker] .who").forEach(function (span) {
     who[span.parentNode.getAttribute("data-worker")] = span.textContent;
   });
+  var presence = {};  // assignment key -> "connected" | "away" (a page open now, or not: within the grace)
+  document.querySelectorAll(".queue li[data-worker] .presence").forEach(function (span) {
+    presence[span.parentNode.getAttribute("data-worker")] = span.textContent;
+  });
 
   function renderQueue(id, workers, emptyText, withMigrate) {
     var list = document.getElementById(id);
@@ -40,6 +44,8 @@
       item.setAttribute("data-worker", worker);
       item.appendChild(el("code", worker));
       item.appendChild(el("span", who[worker] || "", "who"));
+      var here = presence[worker] || "away";
+      item.appendChild(el("span", here, "presence presence-" + here));
       if (withMigrate) {
         var button = el("button", "Migrate", "small secondary");
         button.type = "submit";
@@ -60,6 +66,17 @@
     if (notice) { notice.hidden = false; }  // the launch / expire / stop buttons were drawn for the old status
   }
 
+  // A forced migration can seat more than max_active: say so rather than hide it.
+  function renderOverMax(active, maxActive) {
+    var box = document.getElementById("active-box");
+    if (maxActive === undefined && box) { maxActive = parseInt(box.getAttribute("data-max-active"), 10); }
+    var over = active > maxActive;
+    if (box) { box.classList.toggle("over", over); }
+    setText("over-count", active);
+    var note = document.getElementById("over-max");
+    if (note) { note.hidden = !over; }
+  }
+
   var latest = null;
 
   function renderSnapshot(snap) {
@@ -72,6 +89,7 @@
     renderQueue("active-queue", active, "nobody active", false);
     setText("count-waiting", waiting.length);
     setText("count-active", active.length);
+    renderOverMax(active.length, (snap.policy || {}).max_active);
     if (counts.joined !== undefined) { setText("count-joined", counts.joined); }
     if (counts.submitted !== undefined) { setText("count-submitted", counts.submitted); }
     if (counts.returned !== undefined) { setText("count-left", (counts.returned || 0) + (counts.abandoned || 0)); }
@@ -100,23 +118,51 @@
     while (body.children.length > MAX_EVENTS) { body.removeChild(body.lastChild); }
   }
 
+  // While the socket is down nothing on this page updates: say so, like the workers' page does.
+  var banner = document.getElementById("connection-banner");
+  function outage(text) {
+    if (!banner) { return; }
+    if (text) { banner.textContent = text; }
+    banner.hidden = !text;
+  }
+
+  var fetching = false, again = false;
+  function refetch() {  // events after the last shown, platform ids, who is connected: at most one ask in flight
+    if (fetching) { again = true; return; }
+    fetching = true;
+    socket.emit("events", { project_id: projectId, after: lastEventId }, function (reply) {
+      fetching = false;
+      if (reply && !reply.error) {
+        if (reply.workers) { who = reply.workers; }
+        if (reply.presence) { presence = reply.presence; }
+        if (latest && (reply.workers || reply.presence)) { renderSnapshot(latest); }
+        (reply.events || []).forEach(addEvent);
+      }
+      if (again) { again = false; refetch(); }
+    });
+  }
+
   var dot = document.getElementById("live-dot");
   var socket = io("/admin", { transports: ["websocket", "polling"] });
   socket.on("connect", function () {
     if (dot) { dot.classList.add("on"); }
+    outage("");
     socket.emit("watch", { project_id: projectId, after: lastEventId }, function (reply) {
       if (reply && reply.error) { console.warn("dashboard:", reply.error); return; }
+      if (reply && reply.presence) { presence = reply.presence; }
       renderSnapshot(reply);
     });
   });
-  socket.on("disconnect", function () { if (dot) { dot.classList.remove("on"); } });
-  socket.on("snapshot", function (snap) {
-    renderSnapshot(snap);
-    // Pushed snapshots carry no events: fetch the ones this page has not shown yet.
-    socket.emit("events", { project_id: projectId, after: lastEventId }, function (reply) {
-      if (!reply || reply.error) { return; }
-      if (reply.workers && latest) { who = reply.workers; renderSnapshot(latest); }
-      (reply.events || []).forEach(addEvent);
-    });
+  socket.on("disconnect", function (reason) {
+    if (dot) { dot.classList.remove("on"); }
+    fetching = false;
+    outage(reason === "io server disconnect" ? "The server closed this page's connection: reload the page."
+      : "Connection lost, reconnecting… (the queues and events below stop updating until it is back)");
   });
+  socket.on("connect_error", function () {
+    if (!socket.connected) { outage("Connection lost, reconnecting… (the queues and events below stop updating until it is back)"); }
+  });
+  // Pushed snapshots carry no events, platform ids or presence: fetch what this page has not shown yet.
+  socket.on("snapshot", function (snap) { renderSnapshot(snap); refetch(); });
+  socket.on("presence", function (hint) { if (hint && hint.id === projectId) { refetch(); } });
 })();
