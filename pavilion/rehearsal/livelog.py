@@ -8,6 +8,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from pavilion.core.latency import ready_latencies as core_ready_latencies
 from pavilion.sim import Scenario, metrics_from_events
 
 DEPARTURES = ("submitted", "returned", "abandoned")
@@ -53,15 +54,10 @@ def timeline(log: pd.DataFrame) -> pd.DataFrame:
 
 
 def ready_latencies(log: pd.DataFrame) -> np.ndarray:
-    """Seconds from each worker's first `promoted` row to their `ready` row (the server's clock, both ends)."""
-    promoted: dict[str, float] = {}
-    out = []
-    for t, worker, event in zip(log["time_s"], log["worker"], log["event"], strict=True):
-        if event == "promoted":
-            promoted.setdefault(worker, float(t))
-        elif event == "ready" and worker in promoted:
-            out.append(float(t) - promoted[worker])
-    return np.array(out, dtype=float)
+    """Seconds from each worker's first `promoted` row to their `ready` row (the server's clock, both ends), by
+    the runtime's own formula (pavilion.core.latency)."""
+    rows = zip(log["time_s"], log["worker"], log["event"], strict=True)
+    return np.array(list(core_ready_latencies(rows).values()), dtype=float)
 
 
 def departures(log: pd.DataFrame) -> dict[str, int]:

@@ -13,7 +13,9 @@ from pavilion.runtime.accounts import admin_for_token
 from pavilion.runtime.context import get_runtime
 from pavilion.runtime.errors import BadInput, NotFound, ServiceError
 from pavilion.runtime.eventlog import event_csv
+from pavilion.runtime.exports import assignments_csv, ledger_csv
 from pavilion.runtime.inputs import request_object
+from pavilion.runtime.listing import PROJECT_STATUSES, projects_of, queued_workers, ready_latency
 from pavilion.runtime.models import Project
 from pavilion.runtime.openapi import openapi_document
 from pavilion.runtime.projects import parse_project
@@ -106,10 +108,30 @@ def create_project() -> tuple[Response, int]:
     return jsonify(id=project_id), 201
 
 
+@blueprint.get("/projects")
+@token_required
+def list_projects() -> Response:
+    """The token's admin's projects, oldest first; `?status=` keeps one status."""
+    unknown = set(request.args) - {"status"}
+    if unknown:
+        raise BadInput(f"unknown query parameter {sorted(unknown)[0]!r}")
+    status = request.args.get("status")
+    if status is not None and status not in PROJECT_STATUSES:
+        raise BadInput(f"status must be one of {', '.join(PROJECT_STATUSES)}, got {status!r}")
+    with get_runtime().db.session_scope() as session:
+        return jsonify(projects_of(session, g.admin_id, status))
+
+
 @blueprint.get("/projects/<int:project_id>")
 @token_required
 def get_project(project_id: int) -> Response:
-    return jsonify(get_runtime().service.snapshot(project_id))
+    """The snapshot, the queued workers' platform ids (`workers`) and the promotion-to-ready latency."""
+    runtime = get_runtime()
+    snap = runtime.service.snapshot(project_id)
+    with runtime.db.session_scope() as session:
+        snap["workers"] = queued_workers(session, project_id, [*snap["waiting"], *snap["active"]])
+        snap["ready_latency_s"] = ready_latency(session, project_id)
+    return jsonify(snap)
 
 
 @blueprint.post("/projects/<int:project_id>/launch")
@@ -152,8 +174,26 @@ def events_csv(project_id: int) -> Response:
     runtime.service.snapshot(project_id)  # 404 for an unknown project
     with runtime.db.session_scope() as session:
         text = event_csv(session, project_id)
-    return Response(
-        text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename=project-{project_id}-events.csv"},
-    )
+    return _csv(text, f"project-{project_id}-events.csv")
+
+
+@blueprint.get("/projects/<int:project_id>/assignments.csv")
+@token_required
+def assignments(project_id: int) -> Response:
+    """One row per stint (columns: pavilion.runtime.exports.ASSIGNMENT_COLUMNS, README)."""
+    with get_runtime().db.session_scope() as session:
+        text = assignments_csv(session, session.get_one(Project, project_id))
+    return _csv(text, f"project-{project_id}-assignments.csv")
+
+
+@blueprint.get("/projects/<int:project_id>/ledger.csv")
+@token_required
+def ledger(project_id: int) -> Response:
+    """One row per ledger line (columns: pavilion.runtime.exports.LEDGER_COLUMNS, README)."""
+    with get_runtime().db.session_scope() as session:
+        text = ledger_csv(session, project_id)
+    return _csv(text, f"project-{project_id}-ledger.csv")
+
+
+def _csv(text: str, filename: str) -> Response:
+    return Response(text, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={filename}"})

@@ -133,7 +133,8 @@ class Assignment(Base):
     worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
     platform_assignment_id: Mapped[str] = mapped_column(String(128), default="")
     platform_extra: Mapped[dict[str, Any]]  # e.g. hitId, turkSubmitTo, SESSION_ID
-    queue: Mapped[str] = mapped_column(String(16), default="")  # waiting | active | '' (not in a queue)
+    # waiting | active: the queue held, or once left (left_at set) the queue left from; '' if never in one
+    queue: Mapped[str] = mapped_column(String(16), default="")
     joined_at: Mapped[datetime]
     promoted_at: Mapped[datetime | None]
     left_at: Mapped[datetime | None]

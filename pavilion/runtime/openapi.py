@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pavilion.runtime.exports import ASSIGNMENT_COLUMNS, LEDGER_COLUMNS
 from pavilion.runtime.pay import PAY_KEYS
 from pavilion.runtime.projects import MAX_QUEUE, QUEUE_KEYS, TASK_TEXT_KEYS
 
@@ -64,10 +65,36 @@ def _schemas() -> dict[str, Any]:
                                     "waiting": {"type": "array", "items": {"type": "string"}},
                                     "active": {"type": "array", "items": {"type": "string"}},
                                     "counts": {"type": "object"}}},
+        "ProjectState": {"allOf": [{"$ref": "#/components/schemas/Snapshot"}, {
+            "type": "object", "required": ["workers", "ready_latency_s"],
+            "properties": {"workers": {"type": "object", "description": "queued worker id -> platform ids, queue "
+                                       "and times", "additionalProperties": {"$ref": "#/components/schemas/Stint"}},
+                           "ready_latency_s": {"$ref": "#/components/schemas/Latency"}}}]},
+        "Stint": {"type": "object", "required": ["platform_worker_id", "platform_assignment_id", "queue"],
+                  "properties": {"platform_worker_id": {"type": "string"}, "platform_assignment_id": {"type": "string"},
+                                 "queue": {"type": "string"}, "joined_at": {"type": ["string", "null"]},
+                                 "promoted_at": {"type": ["string", "null"]}}},
+        "Latency": {"type": "object", "required": ["count", "p50", "p90", "max"],
+                    "description": "seconds from promotion to the page's ready, over the promotions that got one",
+                    "properties": {"count": {"type": "integer", "minimum": 0},
+                                   **{k: {"type": ["number", "null"]} for k in ("p50", "p90", "max")}}},
+        "ProjectSummary": {"type": "object", "required": ["id", "name", "status", "platform", "counts"],
+                           "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                                          "status": {"type": "string"}, "policy": {"type": "object"},
+                                          "platform": {"type": "string"}, "counts": {"type": "object"},
+                                          **{k: {"type": ["string", "null"]}
+                                             for k in ("created_at", "launched_at", "stopped_at")}}},
         "Migrate": {"type": "object", "required": ["worker_id"], "additionalProperties": False,
                     "properties": {"worker_id": {"type": "string", "minLength": 1, "maxLength": 32},
                                    "force": {"type": "boolean", "default": False}}},
     }
+
+
+def _csv_export(summary: str, columns: str) -> dict[str, Any]:
+    return {"get": {"summary": summary, "parameters": [_ID],
+                    "responses": {"200": {"description": columns,
+                                          "content": {"text/csv": {"schema": {"type": "string"}}}},
+                                  **_errors("401", "404")}}}
 
 
 def openapi_document() -> dict[str, Any]:
@@ -81,15 +108,22 @@ def openapi_document() -> dict[str, Any]:
         "security": [{"bearer": []}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": _schemas()},
         "paths": {
-            "/api/projects": {"post": {
+            "/api/projects": {"get": {
+                "summary": "the token's admin's projects, oldest first",
+                "parameters": [{"name": "status", "in": "query", "required": False,
+                                "schema": {"type": "string", "enum": ["draft", "live", "expired", "stopped"]}}],
+                "responses": {"200": {"description": "one entry per project", **_json({
+                    "type": "array", "items": {"$ref": "#/components/schemas/ProjectSummary"}})},
+                    **_errors("400", "401")}}, "post": {
                 "summary": "create a draft project (owned by the token's admin)",
                 "requestBody": {"required": True, **_json({"$ref": "#/components/schemas/NewProject"})},
                 "responses": {"201": {"description": "created", **_json({
                     "type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}})},
                     **_errors("400", "401", "413")}}},
             "/api/projects/{project_id}": {"get": {
-                "summary": "the project's queues and counts", "parameters": [_ID],
-                "responses": {"200": {"description": "the snapshot", **_json(_SNAPSHOT)}, **_errors("401", "404")}}},
+                "summary": "the project's queues, counts, queued workers and promotion-to-ready latency",
+                "parameters": [_ID], "responses": {"200": {"description": "the snapshot and more", **_json(
+                    {"$ref": "#/components/schemas/ProjectState"})}, **_errors("401", "404")}}},
             "/api/projects/{project_id}/launch": _command("start recruiting"),
             "/api/projects/{project_id}/stop": _command("end the job: every worker submits"),
             "/api/projects/{project_id}/expire": _command("close recruitment; workers present stay"),
@@ -100,6 +134,12 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": {"description": "time_s, worker, event, queue, detail",
                                       "content": {"text/csv": {"schema": {"type": "string"}}}},
                               **_errors("401", "404")}}},
+            "/api/projects/{project_id}/assignments.csv": _csv_export(
+                "one row per stint (README: assignments.csv)",
+                ", ".join(ASSIGNMENT_COLUMNS)),
+            "/api/projects/{project_id}/ledger.csv": _csv_export(
+                "one row per ledger line (README: ledger.csv)",
+                ", ".join(LEDGER_COLUMNS)),
             "/api/task-tokens/verify": {"post": {
                 "summary": "check a task token (a task address's pavilion_task_token) of one of the token's projects",
                 "requestBody": {"required": True, **_json({

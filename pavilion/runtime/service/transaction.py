@@ -245,7 +245,8 @@ class ServiceBase:
     ) -> effects.StepContext:
         now = self.clock()
         key = assignment.key
-        assignment.left_at, assignment.how_left, assignment.left_source, assignment.queue = now, how, source, ""
+        # `queue` keeps the queue left from (the exports show it); presence is `left_at is None`.
+        assignment.left_at, assignment.how_left, assignment.left_source = now, how, source
         def leave(t: float) -> Event:
             return WorkerLeft(key, at=t, how=how)  # type: ignore[arg-type]
 

@@ -144,7 +144,8 @@ class WorkerEvents(ServiceBase):
             assignment = session.scalars(
                 select(Assignment).where(Assignment.project_id == project.id, Assignment.key == assignment_key)
             ).one_or_none()
-            if assignment is None or assignment.queue != "active" or project.launched_at is None:
+            if (assignment is None or assignment.left_at is not None or assignment.queue != "active"
+                    or project.launched_at is None):
                 return False
             logged = session.scalar(
                 select(EventLog.id).where(
