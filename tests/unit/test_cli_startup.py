@@ -27,6 +27,26 @@ def test_building_the_parser_imports_nothing_heavy() -> None:
     assert "pavilion" in loaded  # the probe did run
 
 
+HELP_PROBE = """
+import contextlib, io, json, runpy, sys
+sys.argv = ["pavilion", "--help"]
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    try:
+        runpy.run_module("pavilion", run_name="__main__")  # what `python -m pavilion --help` runs
+    except SystemExit as exc:
+        assert exc.code == 0, exc.code
+print(json.dumps({"help": out.getvalue(), "modules": sorted({name.split('.')[0] for name in sys.modules})}))
+"""
+
+
+def test_pavilion_help_itself_imports_none_of_the_heavy_libraries() -> None:
+    out = subprocess.run([sys.executable, "-c", HELP_PROBE], capture_output=True, text=True, check=True, timeout=120)
+    got = json.loads(out.stdout)
+    assert "usage: pavilion" in got["help"] and "serve" in got["help"]  # the help was printed
+    assert not set(got["modules"]) & set(HEAVY), f"pavilion --help imported {sorted(set(got['modules']) & set(HEAVY))}"
+
+
 def test_serve_still_has_every_platform_option() -> None:
     from pavilion.cli import build_parser
 

@@ -69,7 +69,7 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 ACYCLIC: tuple[str, ...] = ("pavilion.runtime.platforms", "pavilion.emulators")  # no import cycle inside these
-SHELLS: tuple[str, ...] = ("pavilion", "pavilion.cli")  # may import any layer: the package and the command
+SHELLS: tuple[str, ...] = ("pavilion", "pavilion.cli", "pavilion.__main__")  # may import any layer: the command
 
 
 @dataclass(frozen=True)
