@@ -209,6 +209,8 @@ def test_the_dashboard_says_when_its_connection_is_lost_and_when_it_is_back(serv
 
     admin = logged_in(browser, server)
     new_project(admin, {"min_active": "1", "max_active": "2", "min_waiting": "1", "max_waiting": "3"})
+    admin.click("#launch-button")
+    expect(admin.locator("#project-status")).to_have_text("live")
     expect(admin.locator("#live-dot")).to_have_class("live-dot on")
     banner = admin.locator("#connection-banner")
     expect(banner).to_be_hidden()
@@ -222,6 +224,9 @@ def test_the_dashboard_says_when_its_connection_is_lost_and_when_it_is_back(serv
     server.start()  # back on the same port with the same database and secret: the page reconnects by itself
     expect(banner).to_be_hidden(timeout=30_000)
     expect(admin.locator("#live-dot")).to_have_class("live-dot on")
-    admin.click("#launch-button")  # and the dashboard follows the project again
-    expect(admin.locator("#project-status")).to_have_text("live")
+    worker = browser.new_context().new_page()  # and the dashboard, never reloaded, follows the project again
+    worker.goto(admin.locator("#join-link").get_attribute("href") or "")
+    expect(worker.locator("body")).to_have_attribute("data-state", "waiting")
+    expect(admin.locator("#waiting-queue li[data-worker]")).to_have_count(1)
+    expect(admin.locator("#event-stream")).to_contain_text("joined")
     shot(admin, "connection-back")

@@ -209,3 +209,29 @@ def test_the_root_leads_to_the_admin(app: Flask, client: FlaskClient, logged: bo
     target: Mapping[bool, str] = {False: "/admin/login", True: "/admin/projects"}
     assert response.request.path == target[logged]
     assert ('id="login-button"' in response.get_data(as_text=True)) is not logged
+
+
+def test_a_worker_socket_coming_and_going_is_pushed_to_the_dashboard(app: Flask, admin_client: FlaskClient) -> None:
+    runtime = get_runtime(app)
+    project_id = make_project(app)
+    runtime.service.launch(project_id)
+    dashboard = runtime.socketio.test_client(app, namespace="/admin", flask_test_client=admin_client)
+    dashboard.emit("watch", {"project_id": project_id}, namespace="/admin", callback=True)
+
+    joined = app.test_client().get(f"/join/{project_id}", follow_redirects=True).get_data(as_text=True)
+    found = re.search(r'<meta name="pavilion-token" content="([^"]+)">', joined)
+    assert found
+    key = app.extensions["pavilion.worker"].tokens.verify(found.group(1)).assignment_key
+    dashboard.get_received("/admin")
+
+    def hints_and_presence() -> tuple[list[Any], dict[str, str]]:
+        hints = [m["args"][0] for m in dashboard.get_received("/admin") if m["name"] == "presence"]
+        reply = dashboard.emit("events", {"project_id": project_id}, namespace="/admin", callback=True)
+        return hints, reply["presence"]
+
+    assert hints_and_presence() == ([], {key: "away"})  # the page was served, no socket yet
+    page = runtime.socketio.test_client(app, namespace="/worker", auth={"token": found.group(1)})
+    assert page.is_connected("/worker")
+    assert hints_and_presence() == ([{"id": project_id}], {key: "connected"})
+    page.disconnect("/worker")
+    assert hints_and_presence() == ([{"id": project_id}], {key: "away"})

@@ -146,9 +146,9 @@
   var socket = io("/admin", { transports: ["websocket", "polling"] });
   socket.on("connect", function () {
     if (dot) { dot.classList.add("on"); }
-    outage("");
     socket.emit("watch", { project_id: projectId, after: lastEventId }, function (reply) {
-      if (reply && reply.error) { console.warn("dashboard:", reply.error); return; }
+      if (reply && reply.error) { outage("This page cannot follow the project: " + reply.error); return; }
+      outage("");  // back, and the page shows the project as it is now
       if (reply && reply.presence) { presence = reply.presence; }
       renderSnapshot(reply);
     });
