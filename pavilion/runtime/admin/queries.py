@@ -1,25 +1,16 @@
-"""Read-only queries behind the admin pages: projects, recent events, failing platform calls, ledger, CSV rows."""
+"""Read-only queries behind the admin pages: projects, recent events, failing platform calls, the ledger."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pavilion.runtime.admin.export import seconds_since
+from pavilion.runtime.exports import dollars
 from pavilion.runtime.models import Assignment, EventLog, Outbox, Payment, Project, Worker
 from pavilion.runtime.state import state_from_json
-
-CENT = Decimal("0.01")
-
-
-def dollars(cents: int) -> str:
-    """Integer cents as a dollar string with two decimals."""
-    return str((Decimal(cents) * CENT).quantize(CENT))
 
 
 def project_rows(session: Session) -> list[dict[str, Any]]:
@@ -84,23 +75,6 @@ def troubled_calls(session: Session, project_id: int, limit: int = 50) -> list[d
     ]
 
 
-def assignment_csv_rows(session: Session, project: Project) -> Iterator[Sequence[Any]]:
-    """Every stint of the project in join order; times are seconds since launch, like the event log."""
-    query = (
-        select(Assignment, Worker.platform_worker_id)
-        .join(Worker, Assignment.worker_id == Worker.id)
-        .where(Assignment.project_id == project.id)
-        .order_by(Assignment.id)
-    )
-    origin = project.launched_at
-    for assignment, platform_worker in session.execute(query):
-        yield (
-            assignment.key, platform_worker, assignment.platform_assignment_id,
-            seconds_since(assignment.joined_at, origin), seconds_since(assignment.promoted_at, origin),
-            seconds_since(assignment.left_at, origin), assignment.queue, assignment.how_left or "",
-        )
-
-
 @dataclass(frozen=True)
 class Ledger:
     rows: list[dict[str, Any]]
@@ -110,16 +84,18 @@ class Ledger:
 def ledger(session: Session, project_id: int) -> Ledger:
     """The payment lines of a project (newest first) and their totals, in dollars."""
     query = (
-        select(Payment, Assignment.key)
+        select(Payment, Assignment.key, Worker.platform_worker_id)
         .join(Assignment, Payment.assignment_id == Assignment.id)
+        .join(Worker, Assignment.worker_id == Worker.id)
         .where(Payment.project_id == project_id)
         .order_by(Payment.id.desc())
     )
     rows = []
-    for payment, key in session.execute(query):
+    for payment, key, platform_worker in session.execute(query):
         rows.append({
-            "worker": key, "kind": payment.kind, "amount": dollars(payment.amount_cents),
-            "fee": dollars(payment.fee_cents), "status": payment.status, "platform_ref": payment.platform_ref,
+            "worker": key, "platform_worker_id": platform_worker, "kind": payment.kind,
+            "amount": dollars(payment.amount_cents), "fee": dollars(payment.fee_cents), "status": payment.status,
+            "platform_ref": payment.platform_ref,
             "created": payment.created_at.strftime("%Y-%m-%d %H:%M:%S"),
             "paid": payment.paid_at.strftime("%Y-%m-%d %H:%M:%S") if payment.paid_at else "",
         })

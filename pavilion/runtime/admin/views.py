@@ -14,7 +14,6 @@ from werkzeug.routing import BuildError
 from pavilion.core import POLICIES
 from pavilion.runtime import platforms
 from pavilion.runtime.admin import queries
-from pavilion.runtime.admin.export import ASSIGNMENT_COLUMNS, to_csv
 from pavilion.runtime.admin.forms import ActionForm, MigrateForm, ProjectForm
 from pavilion.runtime.admin.launch_report import launch_report
 from pavilion.runtime.admin.presence_view import dashboard_presence
@@ -22,6 +21,9 @@ from pavilion.runtime.admin.project_data import field_for, form_to_data, project
 from pavilion.runtime.admin.runtime import database, service
 from pavilion.runtime.errors import BadInput, Conflict, NotFound, ServiceError
 from pavilion.runtime.eventlog import event_csv
+from pavilion.runtime.exports import assignments_csv as assignments_text
+from pavilion.runtime.exports import ledger_csv as ledger_text
+from pavilion.runtime.listing import ready_latency
 from pavilion.runtime.models import Project
 from pavilion.runtime.projects import ProjectSpec, parse_project
 from pavilion.runtime.snapshots import snapshot
@@ -50,6 +52,7 @@ def register_views(bp: Blueprint) -> None:
         ("/projects/<int:project_id>/ledger", "ledger", ledger, ["GET"]),
         ("/projects/<int:project_id>/events.csv", "events_csv", events_csv, ["GET"]),
         ("/projects/<int:project_id>/assignments.csv", "assignments_csv", assignments_csv, ["GET"]),
+        ("/projects/<int:project_id>/ledger.csv", "ledger_csv", ledger_csv, ["GET"]),
     ]
     for rule, endpoint, view, methods in routes:
         bp.add_url_rule(rule, endpoint, login_required(view), methods=methods)
@@ -135,13 +138,14 @@ def project_page(project_id: int) -> ResponseReturnValue:
         who = queries.present_workers(session, project_id)
         presence = dashboard_presence(session, project_id, who)
         calls = queries.troubled_calls(session, project_id)
+        latency = ready_latency(session, project_id)
     join_url = _join_link(project_id) if project.platform_name == "local" else ""
     roster_links = getattr(service().platform_view(project_id)[0], "roster_links", None)
     roster = roster_links(project_id, join_url) if join_url and roster_links is not None else {}
     return render_template(
         "admin/project.html", project=project, snapshot=snap, counts=snap["counts"], events=events, who=who,
         calls=calls, join_url=join_url, roster=roster, presence=presence, action_form=ActionForm(),
-        migrate_form=MigrateForm(),
+        migrate_form=MigrateForm(), latency=latency,
         socketio_js=_url_or_empty("worker.static", filename="vendor/socket.io.min.js"), page_title=project.name,
     )
 
@@ -241,5 +245,12 @@ def events_csv(project_id: int) -> ResponseReturnValue:
 def assignments_csv(project_id: int) -> ResponseReturnValue:
     project = _load(project_id)
     with database().session_scope() as session:
-        text = to_csv(ASSIGNMENT_COLUMNS, queries.assignment_csv_rows(session, project))
+        text = assignments_text(session, project)  # the API's export too (columns in pavilion.runtime.exports)
     return _csv(text, f"project-{project_id}-assignments.csv")
+
+
+def ledger_csv(project_id: int) -> ResponseReturnValue:
+    _load(project_id)
+    with database().session_scope() as session:
+        text = ledger_text(session, project_id)
+    return _csv(text, f"project-{project_id}-ledger.csv")

@@ -1,4 +1,5 @@
-"""The ledger page and the CSV exports (event log in the simulator's schema, assignments) of a real session."""
+"""The ledger page and the CSV exports (event log in the simulator's schema, assignments, ledger) of a real session,
+and the promotion-to-ready latency on the project page."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from pavilion.runtime.accounts import create_admin
 from pavilion.runtime.app import create_app
 from pavilion.runtime.context import get_runtime
+from pavilion.runtime.exports import ASSIGNMENT_COLUMNS, LEDGER_COLUMNS
 from pavilion.runtime.models import Assignment, Payment
 from pavilion.runtime.platforms.base import Identity
 
@@ -142,3 +144,63 @@ def test_the_event_log_loads_like_the_simulators(admin_client: FlaskClient, sess
     assert frame["time_s"].dtype == "float64"
     assert set(frame["event"]) <= set(EVENT_KINDS)
     assert set(frame["queue"]) <= {"waiting", "active", ""}
+
+
+def test_the_assignments_csv_keeps_the_queue_left_from(
+    app: Flask, clock: StepClock, admin_client: FlaskClient, session_run: tuple[int, list[str]]
+) -> None:
+    project_id, keys = session_run
+    service = get_runtime(app).service
+    clock.now += timedelta(seconds=10)
+    service.stop(project_id)
+    service.depart(project_id, keys[1], "submitted", source="socket")
+    service.depart(project_id, keys[2], "returned", source="socket")
+    text = admin_client.get(f"/admin/projects/{project_id}/assignments.csv").get_data(as_text=True)
+    assert text.splitlines()[0].split(",") == list(ASSIGNMENT_COLUMNS)
+    assert [(s["queue"], s["how"]) for s in rows(text)] == [
+        ("active", "submitted"), ("active", "submitted"), ("waiting", "returned")]
+
+
+def test_the_ledger_csv_is_linked_and_lists_each_line(
+    app: Flask, admin_client: FlaskClient, session_run: tuple[int, list[str]]
+) -> None:
+    project_id, keys = session_run
+    href = f'href="/admin/projects/{project_id}/ledger.csv"'
+    assert href in admin_client.get(f"/admin/projects/{project_id}").get_data(as_text=True)
+    assert href in admin_client.get(f"/admin/projects/{project_id}/ledger").get_data(as_text=True)
+    response = admin_client.get(f"/admin/projects/{project_id}/ledger.csv")
+    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    text = response.get_data(as_text=True)
+    assert text.splitlines()[0].split(",") == list(LEDGER_COLUMNS)
+    lines = rows(text)
+    with get_runtime(app).db.session_scope() as session:
+        stored = sorted((p.key, p.kind, p.status) for p in session.scalars(select(Payment)))
+    assert sorted((line["idempotency_key"], line["kind"], line["status"]) for line in lines) == stored
+    assert {(line["worker"], line["platform_worker_id"]) for line in lines} == {(keys[0], "lab-0")}
+    assert sorted(line["amount_usd"] for line in lines) == ["0.03", "0.50", "9.00"]
+
+
+def test_the_ledger_page_names_the_platform_worker(
+    admin_client: FlaskClient, session_run: tuple[int, list[str]]
+) -> None:
+    html = admin_client.get(f"/admin/projects/{session_run[0]}/ledger").get_data(as_text=True)
+    assert html.count('<td class="mono">lab-0</td>') == 3
+
+
+def test_the_project_page_shows_promotion_to_ready_latency(
+    app: Flask, clock: StepClock, admin_client: FlaskClient, session_run: tuple[int, list[str]]
+) -> None:
+    project_id, keys = session_run
+    page = admin_client.get(f"/admin/projects/{project_id}").get_data(as_text=True)
+    assert "no promotion acknowledged yet" in page
+    # A fourth joins at t=3630 and the waiting worker is seated; their page is ready 1.5 s later. The second (seated
+    # at t=30) never acknowledged, and the first has left: a departed stint logs no `ready`.
+    service = get_runtime(app).service
+    service.join(project_id, Identity("lab-3", "a-3"))
+    clock.now += timedelta(seconds=1.5)
+    assert service.ready(project_id, keys[2]) and not service.ready(project_id, keys[0])
+    page = admin_client.get(f"/admin/projects/{project_id}").get_data(as_text=True)
+    assert "p50 1.50 s · p90 1.50 s\n  · max 1.50 s over 1 promotion" in page
+    stints = rows(admin_client.get(f"/admin/projects/{project_id}/assignments.csv").get_data(as_text=True))
+    assert [(s["promoted_s"], s["ready_s"], s["ready_latency_s"]) for s in stints[1:3]] == [
+        ("30.000", "", ""), ("3630.000", "3631.500", "1.500")]

@@ -1,4 +1,4 @@
-"""CSV rendering: header first, None as empty, ragged rows refused; times in seconds since launch."""
+"""CSV rendering: header first, None as empty, ragged rows refused; times in seconds since launch; the columns."""
 
 import csv
 import io
@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pavilion.runtime.admin.export import ASSIGNMENT_COLUMNS, seconds_since, to_csv
+from pavilion.runtime.exports import ASSIGNMENT_COLUMNS, LEDGER_COLUMNS, dollars, seconds_since, to_csv
 
 COLUMNS = ("time_s", "worker", "event", "queue", "detail")
 
@@ -31,6 +31,15 @@ def test_a_row_of_the_wrong_width_is_refused() -> None:
 def test_assignment_columns_start_with_the_policy_worker_id() -> None:
     assert ASSIGNMENT_COLUMNS[0] == "worker"  # the same id as the event log's `worker` column
     assert len(set(ASSIGNMENT_COLUMNS)) == len(ASSIGNMENT_COLUMNS)
+
+
+def test_ledger_columns_name_whom_and_the_idempotency_key() -> None:
+    assert {"worker", "platform_worker_id", "amount_usd", "status", "idempotency_key"} <= set(LEDGER_COLUMNS)
+    assert len(set(LEDGER_COLUMNS)) == len(LEDGER_COLUMNS)
+
+
+def test_cents_print_as_dollars() -> None:
+    assert (dollars(0), dollars(7), dollars(1234)) == ("0.00", "0.07", "12.34")
 
 
 def test_times_are_seconds_since_the_origin() -> None:
