@@ -20,7 +20,7 @@ from pavilion.runtime.exports import ASSIGNMENT_COLUMNS, LEDGER_COLUMNS
 from pavilion.runtime.models import Payment
 from pavilion.runtime.platforms.base import Identity
 
-from .api_apps import Api, token_for
+from .api_apps import Api, database_url, token_for  # noqa: F401 - fixture
 from .helpers import project_json
 
 README = Path(__file__).resolve().parents[3] / "README.md"
@@ -43,9 +43,10 @@ def clock() -> StepClock:
 
 
 @pytest.fixture
-def app(tmp_path: Path, clock: StepClock) -> Iterator[Flask]:
+def app(tmp_path: Path, clock: StepClock, database_url: str) -> Iterator[Flask]:  # noqa: F811 - the fixture above
+    """On SQLite, and on a fresh PostgreSQL schema when PAVILION_TEST_DATABASE_URL is set."""
     app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "test-secret", "ENV": "testing",
-                      "DATABASE_URL": f"sqlite:///{tmp_path / 'pavilion.sqlite'}", "CLOCK": clock})
+                      "DATABASE_URL": database_url, "CLOCK": clock})
     yield app
     get_runtime(app).shutdown()
 
