@@ -39,19 +39,23 @@ def _free_port() -> int:
 class Server:
     """`pavilion serve` on a fixed loopback port over one instance folder, which can be killed and started again."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, args: tuple[str, ...] = ()) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.args = args
         # A long grace: a closed worker page stays "away" for the whole test instead of being abandoned.
         self.env = {**os.environ, "PAVILION_INSTANCE_PATH": str(folder), "PAVILION_ENV": "development",
-                    "PAVILION_ABANDON_GRACE_S": "120"}
+                    "PAVILION_ABANDON_GRACE_S": "120", "PAVILION_PUBLIC_URL": self.url,
+                    "AWS_ACCESS_KEY_ID": "e2e", "AWS_SECRET_ACCESS_KEY": "e2e", "AWS_DEFAULT_REGION": "us-east-1",
+                    "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
         self.proc: subprocess.Popen[bytes] | None = None
         cmd = [sys.executable, "-m", "pavilion.cli", "admin", "create-user", USERNAME, "--password-stdin"]
         subprocess.run(cmd, env=self.env, input=PASSWORD + "\n", text=True, capture_output=True, timeout=60,
                        check=True)
 
     def start(self) -> None:
-        cmd = [sys.executable, "-m", "pavilion.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        cmd = [sys.executable, "-m", "pavilion.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+               *self.args]
         self.proc = subprocess.Popen(cmd, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
         while True:
@@ -230,3 +234,59 @@ def test_the_dashboard_says_when_its_connection_is_lost_and_when_it_is_back(serv
     expect(admin.locator("#waiting-queue li[data-worker]")).to_have_count(1)
     expect(admin.locator("#event-stream")).to_contain_text("joined")
     shot(admin, "connection-back")
+
+
+@pytest.fixture
+def mturk_emulator(tmp_path: Path) -> Iterator[str]:
+    """`pavilion emulate mturk` on a free loopback port."""
+    port = _free_port()
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "e2e", "AWS_SECRET_ACCESS_KEY": "e2e"}
+    cmd = [sys.executable, "-m", "pavilion.cli", "emulate", "mturk", "--port", str(port)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, "the emulator exited"
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the emulator did not start listening"
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("reachable", [True, False], ids=["posted", "unreachable"])
+def test_serve_platform_mturk_makes_mturk_projects_and_launch_says_what_was_posted(
+    tmp_path: Path, browser: Any, mturk_emulator: str, reachable: bool
+) -> None:
+    from playwright.sync_api import expect
+
+    endpoint = mturk_emulator if reachable else f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    server = Server(tmp_path, ("--platform", "mturk", "--mturk-endpoint", endpoint))
+    server.start()
+    try:
+        admin = logged_in(browser, server)
+        admin.click("#new-project")
+        expect(admin.locator("#platform")).to_have_value("mturk")  # the server's platform, untouched by the test
+        admin.fill("#name", "Posted session")
+        admin.click("#save-project")
+        expect(admin.locator("#project-status")).to_have_text("draft")
+        expect(admin.locator("p.muted").first).to_contain_text("platform mturk")
+        admin.click("#launch-button")
+        expect(admin.locator("#project-status")).to_have_text("live")
+        flash = admin.locator(".flashes .flash").first
+        if reachable:
+            expect(flash).to_have_class(re.compile("flash-success"))
+            expect(flash).to_have_text(re.compile(r"^Launched: posted on MTurk as HITs? \w+"))
+        else:
+            expect(flash).to_have_class(re.compile("flash-error"))
+            expect(flash).to_contain_text("Launched, but posting on MTurk failed")
+            expect(admin.locator("#platform-calls")).to_contain_text("hire")
+        assert "the task is posted" not in flash.inner_text()
+        shot(admin, f"launch-mturk-{'posted' if reachable else 'unreachable'}")
+    finally:
+        server.stop()

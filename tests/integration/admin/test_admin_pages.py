@@ -167,7 +167,7 @@ def test_a_forced_migration_shows_active_over_max_active(app: Flask, admin_clien
     service.launch(project_id)
     keys = [service.join(project_id, Identity(f"lab-{i}", f"a-{i}")).assignment_key for i in range(3)]
     page = admin_client.get(f"/admin/projects/{project_id}").get_data(as_text=True)
-    assert re.search(r'<p class="flash flash-error" id="over-max"\s+hidden', page)
+    assert re.search(r'<p class="alert" id="over-max"\s+hidden', page)
     service.migrate(project_id, keys[1], force=True)
     page = admin_client.get(f"/admin/projects/{project_id}").get_data(as_text=True)
     note = page[page.index('id="over-max"'):page.index("</p>", page.index('id="over-max"'))]
