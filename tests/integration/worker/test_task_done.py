@@ -8,6 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from pavilion.runtime.context import Runtime
@@ -123,3 +125,35 @@ def test_the_report_needs_no_csrf_token_while_the_admin_forms_do(app: Flask, run
     assert login.status_code == 400 and "CSRF" in login.get_data(as_text=True)  # CSRF protection is on here
     done = app.test_client().post(f"/task/{project_id}/done", data={"token": query["pavilion_task_token"]})
     assert done.status_code == 200
+
+
+TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=30) | st.sampled_from(
+    ["", "\x00", "\ud800", "x" * 3000, "token", "pavilion_task_token", "forged.token.sig"])
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | TEXT,
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3), max_leaves=8)
+NAMES = st.sampled_from(["token", "pavilion_task_token", "pavilion_worker", "pavilion_assignment"])
+FORM_TEXT = st.text(st.characters(codec="utf-8"), max_size=30) | st.sampled_from(["", "\x00", "x" * 3000])
+BODIES = (st.builds(lambda v: {"json": v}, JSON | st.dictionaries(NAMES | TEXT, JSON, max_size=3))
+          | st.builds(lambda v: {"data": v}, st.dictionaries(NAMES | FORM_TEXT, FORM_TEXT, max_size=3))
+          | st.builds(lambda v, q: {"data": v, "query_string": q}, st.binary(max_size=40),
+                      st.dictionaries(NAMES | FORM_TEXT, FORM_TEXT, max_size=2)))
+
+
+@pytest.fixture
+def seated_project(app: Flask, runtime: Runtime) -> int:
+    """A project with a worker on the task, whose stint a genuine report would end."""
+    project_id = make_project(runtime, task=TASK)
+    seated(app, runtime, project_id)
+    return project_id
+
+
+@given(body=BODIES)
+@settings(max_examples=120, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+def test_any_report_without_a_genuine_token_is_a_json_refusal_that_changes_nothing(
+    app: Flask, runtime: Runtime, seated_project: int, body: dict[str, Any]
+) -> None:
+    before = table_counts(runtime)
+    answer = app.test_client().post(f"/task/{seated_project}/done", **body)
+    assert answer.status_code in (400, 403, 413), (body, answer.get_data(as_text=True))
+    event(f"status {answer.status_code}")  # --hypothesis-show-statistics: how often each refusal was reached
+    assert isinstance(answer.get_json()["error"], str) and table_counts(runtime) == before
