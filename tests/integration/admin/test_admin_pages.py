@@ -16,9 +16,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from pavilion.runtime.accounts import create_admin
+from pavilion.runtime.admin.launch_report import launch_report
 from pavilion.runtime.app import create_app
 from pavilion.runtime.context import get_runtime
-from pavilion.runtime.models import Project
+from pavilion.runtime.models import Outbox, Project
 from pavilion.runtime.platforms.base import Identity, PlatformError, PlatformProject
 from pavilion.runtime.platforms.local import LocalPlatform
 
@@ -29,14 +30,15 @@ from .test_projects import FORM
 class PostingPlatform(LocalPlatform):
     """The local adapter, except that hiring posts "HITs" (or fails, when told to): a platform that posts."""
 
-    def __init__(self, failure: PlatformError | None = None) -> None:
+    def __init__(self, failure: PlatformError | None = None, posted: Mapping[str, Any] | None = None) -> None:
         super().__init__({}, {})
         self.failure = failure
+        self.posted = posted if posted is not None else {"hits": ["3HITEXAMPLE1"]}
 
     def hire(self, project: PlatformProject, count: int, key: str) -> dict[str, Any] | None:
         if self.failure is not None:
             raise self.failure
-        return {**project.state, "hits": ["3HITEXAMPLE1"], "hired": count}
+        return {**project.state, **self.posted, "hired": count}
 
 
 def app_on(tmp_path: Path, platform: str) -> Flask:
@@ -110,10 +112,10 @@ def test_a_local_launch_says_to_share_the_join_link(app: Flask, admin_client: Fl
     assert message.startswith("Launched: share the join link") and "posted on" not in message
 
 
-def launch_on(app: Flask, adapter: PostingPlatform) -> tuple[FlaskClient, int]:
+def launch_on(app: Flask, adapter: PostingPlatform, platform: str = "mturk") -> tuple[FlaskClient, int]:
     service = get_runtime(app).service
     service.platform_factory = lambda name, settings, config: adapter
-    project_id = make_project(app, platform={"name": "mturk"})
+    project_id = make_project(app, platform={"name": platform})
     client = logged_in(app)
     response = post_form(client, f"/admin/projects/{project_id}", f"/admin/projects/{project_id}/launch")
     assert response.status_code == 302 and service.snapshot(project_id)["status"] == "live"
@@ -123,6 +125,22 @@ def launch_on(app: Flask, adapter: PostingPlatform) -> tuple[FlaskClient, int]:
 def test_a_posted_launch_names_the_hit(mturk_app: Flask) -> None:
     client, project_id = launch_on(mturk_app, PostingPlatform())
     assert flashes(client, project_id) == ["Launched: posted on MTurk as HIT 3HITEXAMPLE1."]
+
+
+def test_a_published_study_is_named(mturk_app: Flask) -> None:
+    client, project_id = launch_on(mturk_app, PostingPlatform(posted={"study_id": "65f0c0ffee"}), "prolific")
+    assert flashes(client, project_id) == ["Launched: posted on Prolific as study 65f0c0ffee."]
+
+
+def test_a_post_still_running_on_another_process_is_said_to_be_in_progress(mturk_app: Flask) -> None:
+    _, project_id = launch_on(mturk_app, PostingPlatform())
+    with get_runtime(mturk_app).db.session_scope(lock=True) as session:
+        [row] = session.scalars(select(Outbox).where(Outbox.project_id == project_id, Outbox.kind == "hire"))
+        row.status = "running"
+        session.flush()
+        message, category = launch_report(session, session.get_one(Project, project_id))
+    assert (message, category) == ("Launched: posting on MTurk is still in progress (see Platform calls below).",
+                                   "success")
 
 
 def test_a_failed_post_says_the_platforms_error(mturk_app: Flask) -> None:
