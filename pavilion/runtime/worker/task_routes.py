@@ -13,7 +13,7 @@ from pavilion.runtime.errors import BadInput, ServiceError
 from pavilion.runtime.inputs import check_text, request_object
 from pavilion.runtime.models import Assignment, Project
 from pavilion.runtime.task_tokens import ASSIGNMENT_PARAM, TOKEN_PARAM, WORKER_PARAM, task_params
-from pavilion.runtime.tokens import TokenError, WorkerClaim
+from pavilion.runtime.tokens import MAX_TOKEN_CHARS, TokenError, WorkerClaim
 from pavilion.runtime.worker.content import render_template_file
 from pavilion.runtime.worker.namespace import Refused, leave_rule
 from pavilion.runtime.worker.routes import message_page
@@ -86,6 +86,8 @@ def done_fields() -> dict[str, str]:
             raise BadInput(f"unknown field {name[:64]!r}; send token (or {TOKEN_PARAM})")
         if not isinstance(value, str):
             raise BadInput(f"{name} must be a string, got {type(value).__name__}")
+        if len(value) > MAX_TOKEN_CHARS:
+            raise BadInput(f"{name} is longer than {MAX_TOKEN_CHARS} characters")
         if fields.setdefault(name, check_text(value, name)) != value:
             raise BadInput(f"{name} is given twice with different values")
     tokens = {fields[name] for name in ("token", TOKEN_PARAM) if name in fields}

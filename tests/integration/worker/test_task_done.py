@@ -103,6 +103,7 @@ def test_bad_reports_are_refused_with_a_json_error_and_change_nothing(app: Flask
         ({"json": {"token": token, "pavilion_task_token": other_token}}, 400, "differ"),
         ({"data": "token=x", "content_type": "text/plain"}, 400, "must be JSON"),
         ({"json": {"token": "x\x00y"}}, 400, "control character"),
+        ({"json": {"token": "x" * 1025}}, 400, "longer than 1024"),
         ({"json": {"token": "forged.token.sig"}}, 403, "bad signature"),
         ({"json": {"token": worker.token}}, 403, "bad signature"),  # the page's own token is no task token
         ({"json": {"token": other_token}}, 403, "another session"),
