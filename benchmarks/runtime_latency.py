@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 import scaleout
+from crowd import Crowd
 
 PYTHON = sys.executable
 TOKEN_META = re.compile(r'<meta name="pavilion-token" content="([^"]+)"')
@@ -401,29 +402,28 @@ class Held:
     seconds: float
     idle_admin: list[float]
     loaded_admin: list[float]
+    why: dict[str, int] = field(default_factory=dict)
 
 
 def measure_hold(n: int, timeout_s: float, probe: int) -> Held:
-    """Try to join n workers (over projects of at most MAX_QUEUE waiting places), 4 at a time, for at most
-    timeout_s; a failed join is counted. With `probe`, admin and API requests are timed idle and then loaded."""
+    """Try to join n workers (over projects of at most MAX_QUEUE waiting places), 16 at a time, for at most
+    timeout_s; a failed join is counted. With `probe`, admin and API requests are timed idle and then loaded.
+    The pages are asyncio clients (benchmarks/crowd.py): threaded clients would load the machine more than the
+    server does."""
     with runtime_server(max_connected=n + 100) as server:
         projects = [server.project(max_active=ACTIVE_PLACES, max_waiting=min(MAX_QUEUE, n))
                     for _ in range(-(-n // (MAX_QUEUE + ACTIVE_PLACES)))]
         idle = admin_probe(server, projects[0], probe) if probe else []
-        workers = Clients("/worker", threads=4)
-        join = server.joiner(projects)
-        start = time.monotonic()
-        try:
-            while len(workers.clients) < n and time.monotonic() - start < timeout_s:
-                workers.connect(server.url, min(4, n - len(workers.clients)), join)
-            elapsed = time.monotonic() - start
-            workers.settle(idle_s=0.5, max_s=30)
+        crowd = Crowd(server.url, lambda index: f"/join/{projects[index % len(projects)]}",
+                      lambda index: {"X-Forwarded-For": scaleout.client_address(index)})
+        with crowd:
+            elapsed = crowd.join(n, CONNECT_THREADS, timeout_s)
+            crowd.settle(idle_s=0.5, max_s=30)
             present = sum(int(server.api("GET", f"/api/projects/{p}")["counts"]["present"]) for p in projects)
             rss = sum(rss_mb(proc.pid) for proc in server.procs)
             loaded = admin_probe(server, projects[0], probe) if probe else []
-            return Held(workers.connected(), present, len(workers.failed), workers.dropped, rss, elapsed, idle, loaded)
-        finally:
-            workers.close()
+            return Held(crowd.connected(), present, len(crowd.failed), crowd.dropped, rss, elapsed, idle, loaded,
+                        dict(crowd.why))
 
 
 def main() -> None:
@@ -458,6 +458,9 @@ def main() -> None:
               f"{held.present} present in the queues, {held.failed} joins failed, {held.dropped} sockets dropped, "
               f"server RSS {held.rss_mib:.0f} MiB (joining took {held.seconds:.0f} s); "
               f"target {target:,}: {'met' if min(held.connected, held.present) >= target else 'NOT met'}", flush=True)
+        if held.why:
+            print("runtime_latency: hold: what the dropped pages were told: "
+                  + ", ".join(f"{why} x{count}" for why, count in sorted(held.why.items())), flush=True)
         if args.admin_probe:
             i50, i99 = percentiles(held.idle_admin)
             l50, l99 = percentiles(held.loaded_admin)
