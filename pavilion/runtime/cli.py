@@ -126,7 +126,7 @@ def _serve(args: argparse.Namespace) -> int:
     args.port = _port(args.port)
 
     mode = _patch(os.environ.get("PAVILION_ASYNC_MODE", "") or "gevent")
-    from pavilion.runtime import create_app
+    from pavilion.runtime import create_app, gcwatch
     from pavilion.runtime.context import get_runtime
 
     overrides: dict[str, Any] = {"ASYNC_MODE": mode, "BACKGROUND_TASKS": True}
@@ -142,6 +142,7 @@ def _serve(args: argparse.Namespace) -> int:
     # the collector's full passes, which stall every connected socket while they run, short (measured: 65 ms less).
     gc.collect()
     gc.freeze()
+    gcwatch.install(float(app.config["GC_PAUSE_LOG_MS"]))
     where = f"http://{args.host}:{args.port} (platform {app.config['PLATFORM']}, {mode})"
     print(f"pavilion: serving on {where}", flush=True)
     limits = _server_limits(mode, app.config)

@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_WORKERS_CONNECTED": 2000,  # per process: joins beyond this get a "full" page (admin and API stay up)
     "JOB_LOG": "",  # a file: one line per periodic job run (time, job, pid), to audit job ownership
     "OUTBOX_RETRY_S": 10.0,  # seconds between outbox retry passes
+    "GC_PAUSE_LOG_MS": 100.0,  # `pavilion serve` logs each garbage-collector pause at least this long (0: never)
     "QUEUE_REFRESH_S": 0.5,  # when serving, positions and counts reach pages at most this often (coalesced)
     "RECONCILE_S": 60.0,  # seconds between platform reconciliation passes
     "MAX_CONTENT_LENGTH": 64 * 1024,  # bytes; larger request bodies get 413
