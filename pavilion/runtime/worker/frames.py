@@ -15,6 +15,8 @@ from typing import Any
 
 from socketio import packet
 
+from pavilion.runtime.worker import hangup
+
 log = logging.getLogger(__name__)
 PREVIEW = 60  # characters of a refused frame quoted in the log line
 MALFORMED = (ValueError, KeyError, IndexError, TypeError, RecursionError)  # JSON errors are ValueErrors
@@ -92,7 +94,14 @@ class _YieldingSocket:
 def _websocket_guard(base: type, pause: Callable[[float], None], is_open: Callable[[str], bool]) -> type:
     class GuardedWebSocket(base):  # type: ignore[misc]  # engineio's websocket wrapper, untyped
         """Empty frames close the connection with a log line (Engine.IO would raise on decoding them); the
-        socket's reads yield to others and end with the connection (simple-websocket reads in a task of its own)."""
+        socket's reads yield to others and end with the connection (simple-websocket reads in a task of its own);
+        the connection ends with the websocket (pavilion.runtime.worker.hangup)."""
+
+        def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+            try:
+                return super().__call__(environ, start_response)
+            finally:
+                hangup.hang_up(getattr(self, "ws", None), environ)
 
         def wait(self) -> Any:
             ws = getattr(self, "ws", None)
