@@ -37,6 +37,12 @@ def _sid() -> str:
     return sid
 
 
+def _still_here(stint: Stint) -> Stint:
+    if not stint.present:
+        raise ConnectionRefusedError(f"you have already left this session ({stint.how_left})")
+    return stint
+
+
 def _check_stint(event: str, stint: Stint) -> None:
     """Refuse events from a stint that has left, and anything but submitting once the session stopped."""
     if not stint.present:
@@ -64,14 +70,15 @@ class WorkerNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships 
     def on_connect(self, auth: Any = None) -> None:
         try:
             claim = self.side.tokens.verify(token_of(auth))
-            stint = load_stint(self.side.runtime, claim)
+            _still_here(load_stint(self.side.runtime, claim))  # this worker's own stint, before joining its room
+            join_room(worker_room(claim.assignment_key))
+            # Read again from inside the room: a promotion committed between the first read and the join was sent
+            # to the room before this page was in it (and is never sent again); one after this read reaches it.
+            stint = _still_here(load_stint(self.side.runtime, claim))
         except (PayloadError, TokenError, StintError) as exc:
             raise ConnectionRefusedError(str(exc)) from None
-        if not stint.present:
-            raise ConnectionRefusedError(f"you have already left this session ({stint.how_left})")
         sid = _sid()
         self.side.stints.put(stint)
-        join_room(worker_room(claim.assignment_key))
         with self._guard:
             self._claims[sid] = claim
         self.side.presence.connected(sid, claim.project_id, claim.assignment_key)

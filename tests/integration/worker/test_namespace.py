@@ -12,6 +12,7 @@ from sqlalchemy import select
 from pavilion.runtime.context import Runtime
 from pavilion.runtime.models import Payment
 from pavilion.runtime.tokens import WorkerClaim
+from pavilion.runtime.worker import namespace
 from pavilion.runtime.worker.side import get_worker_side
 
 from .conftest import ManualClock, assignment, connect, enter, make_project, received, table_counts
@@ -169,3 +170,27 @@ def test_a_connect_event_sent_by_a_connected_client_cannot_switch_stints(app: Fl
     assert received(socket, "promoted") == [] and received(victim, "promoted") == [{"url": ""}]
     seen = get_worker_side(app).presence.get(mine.key)
     assert seen is not None and len(seen.sids) == 1  # the forged disconnect/connect left presence alone
+
+
+def test_a_promotion_while_the_page_connects_reaches_the_page(
+    app: Flask, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process promotes the worker just after the connecting page's stint was read and before the page was
+    in its room: that `promoted` went to nobody, the page was told it waits, and it never heard of its turn."""
+    project_id = make_project(runtime, min_active=2, max_active=2)
+    entered = enter(app, project_id)
+    read = namespace.load_stint
+    reads: list[str] = []
+
+    def read_then_promoted_elsewhere(*args: Any, **kwargs: Any) -> Any:
+        stint = read(*args, **kwargs)
+        reads.append(stint.queue)
+        if len(reads) == 1:
+            runtime.service.migrate(project_id, entered.key)  # committed and sent to the worker's room right now
+        return stint
+
+    monkeypatch.setattr(namespace, "load_stint", read_then_promoted_elsewhere)
+    socket = connect(app, entered.token)
+    assert socket.is_connected(NS) and reads[0] == "waiting"
+    assert received(socket, "promoted") == [{"url": ""}]
+    assert assignment(runtime, entered.key).queue == "active"
