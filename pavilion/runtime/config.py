@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "JOB_LOG": "",  # a file: one line per periodic job run (time, job, pid), to audit job ownership
     "OUTBOX_RETRY_S": 10.0,  # seconds between outbox retry passes
     "GC_PAUSE_LOG_MS": 100.0,  # `pavilion serve` logs each garbage-collector pause at least this long (0: never)
+    "GC_THRESHOLDS": "10000,20,100",  # `pavilion serve`'s gc.set_threshold (Python's default: 700,10,10)
     "QUEUE_REFRESH_S": 0.5,  # when serving, positions and counts reach pages at most this often (coalesced)
     "RECONCILE_S": 60.0,  # seconds between platform reconciliation passes
     "MAX_CONTENT_LENGTH": 64 * 1024,  # bytes; larger request bodies get 413

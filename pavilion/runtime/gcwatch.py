@@ -33,6 +33,19 @@ class PauseWatch:
                         info.get("generation"), paused_ms, info.get("collected"))
 
 
+def thresholds(text: str) -> tuple[int, int, int]:
+    """`PAVILION_GC_THRESHOLDS` ("10000,20,100") as gc.set_threshold's three numbers, or an InputError naming it."""
+    from pavilion.errors import InputError
+
+    try:
+        numbers = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        numbers = ()
+    if len(numbers) != 3 or min(numbers) < 1:
+        raise InputError(f"PAVILION_GC_THRESHOLDS must be three positive whole numbers like 10000,20,100, got {text!r}")
+    return numbers[0], numbers[1], numbers[2]
+
+
 def install(threshold_ms: float) -> PauseWatch | None:
     """Watch every collection of this process (0: do not watch); the watch, to read its figures."""
     if threshold_ms <= 0:

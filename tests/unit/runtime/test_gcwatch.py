@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from pavilion.errors import InputError
 from pavilion.runtime import gcwatch
 
 
@@ -33,3 +34,10 @@ def test_install_hooks_the_real_collector_and_zero_means_no_watch() -> None:
         assert watch.longest_ms > 0 and watch.long_pauses == 0
     finally:
         gc.callbacks.remove(watch)
+
+
+def test_thresholds_are_three_positive_whole_numbers_or_one_line_naming_the_variable() -> None:
+    assert gcwatch.thresholds("10000,20,100") == (10000, 20, 100)
+    for bad in ("", "1,2", "1,2,3,4", "a,b,c", "0,10,10", "700, 10, -1"):
+        with pytest.raises(InputError, match="PAVILION_GC_THRESHOLDS must be three positive whole numbers"):
+            gcwatch.thresholds(bad)
