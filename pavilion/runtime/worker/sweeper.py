@@ -4,7 +4,7 @@ departure; and the flush that writes this process's sightings for the others' sw
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -34,11 +34,17 @@ def sweep(side: WorkerSide) -> list[str]:
     mark = side.presence.mark()
     side.presence.adopt(present_stints(side), mark)
     candidates = side.presence.stale_keys(side.grace_s)
+    elsewhere: dict[str, datetime] = {}
     if candidates:
         # Stale here, but the socket may live on another process: judge by the latest sign of life anywhere.
-        side.presence.observe(side.table.latest(candidates))
+        elsewhere = side.table.latest(candidates)
+        side.presence.observe(elsewhere)
     stale = side.presence.take_stale(side.grace_s)
+    now = side.runtime.clock()
     for project_id, key in stale:
+        seen = elsewhere.get(key)
+        log.info("abandoning %s of project %s: no socket here, last sign of life in the presence table %s", key,
+                 project_id, f"{(now - seen).total_seconds():.1f} s ago" if seen is not None else "none")
         try:
             departed = side.runtime.service.depart(project_id, key, "abandoned", source="presence")
         except ServiceError as exc:
