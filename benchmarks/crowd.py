@@ -33,6 +33,7 @@ class Crowd:
     dropped: int = 0
     why: Counter[str] = field(default_factory=Counter)  # why sockets closed, and what the server said first
     messages: int = 0
+    page_to_socket_s: list[float] = field(default_factory=list)  # join page received -> socket accepted
     _loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.new_event_loop)
     _thread: threading.Thread | None = None
     _session: Any = None
@@ -91,6 +92,7 @@ class Crowd:
         headers = self.headers(index)
         async with self._session.get(self.url + self.join_path(index), headers=headers) as page:
             body = await page.text()
+        paged = time.monotonic()
         match = TOKEN_META.search(body)
         if page.status != 200 or match is None:
             raise RuntimeError(f"join failed: {page.status} {body[:120]!r}")
@@ -101,6 +103,8 @@ class Crowd:
             client.on(told, self._told(told), namespace="/worker")
         await client.connect(self.url, namespaces=["/worker"], auth={"token": match.group(1)},
                              transports=["websocket"], headers=headers, wait_timeout=30)
+        # The server's grace counts from the page: a socket accepted later than that may find its stint abandoned.
+        self.page_to_socket_s.append(time.monotonic() - paged)
         return client
 
     async def _drop(self, reason: Any = "", *_: Any) -> None:

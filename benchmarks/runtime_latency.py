@@ -403,6 +403,7 @@ class Held:
     idle_admin: list[float]
     loaded_admin: list[float]
     why: dict[str, int] = field(default_factory=dict)
+    page_to_socket: list[float] = field(default_factory=list)
 
 
 def measure_hold(n: int, timeout_s: float, probe: int) -> Held:
@@ -423,7 +424,7 @@ def measure_hold(n: int, timeout_s: float, probe: int) -> Held:
             rss = sum(rss_mb(proc.pid) for proc in server.procs)
             loaded = admin_probe(server, projects[0], probe) if probe else []
             return Held(crowd.connected(), present, len(crowd.failed), crowd.dropped, rss, elapsed, idle, loaded,
-                        dict(crowd.why))
+                        dict(crowd.why), crowd.page_to_socket_s)
 
 
 def main() -> None:
@@ -458,6 +459,10 @@ def main() -> None:
               f"{held.present} present in the queues, {held.failed} joins failed, {held.dropped} sockets dropped, "
               f"server RSS {held.rss_mib:.0f} MiB (joining took {held.seconds:.0f} s); "
               f"target {target:,}: {'met' if min(held.connected, held.present) >= target else 'NOT met'}", flush=True)
+        if held.page_to_socket:
+            s50, s99 = percentiles(held.page_to_socket)
+            print(f"runtime_latency: hold: join page to socket accepted p50 {s50:.0f} ms, p99 {s99:.0f} ms, slowest "
+                  f"{max(held.page_to_socket):.1f} s (the abandon grace counts from the page)", flush=True)
         if held.why:
             print("runtime_latency: hold: what the dropped pages were told: "
                   + ", ".join(f"{why} x{count}" for why, count in sorted(held.why.items())), flush=True)
