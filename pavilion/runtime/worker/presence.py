@@ -147,14 +147,16 @@ class Presence:
             self._dirty.update(s.key for s in rows if s.key in self._by_key)
             self._gone.update(k for k in gone if k not in self._by_key)
 
-    def take_stale(self, grace_s: float) -> list[tuple[int, str]]:
-        """Remove and return (project, key) of stints with no socket and no sign of life for `grace_s` seconds."""
+    def take_stale(self, grace_s: float, among: Iterable[str] | None = None) -> list[tuple[int, str]]:
+        """Remove and return (project, key) of stints with no socket and no sign of life for `grace_s` seconds;
+        with `among`, only of those keys (the ones whose signs of life elsewhere were just read)."""
         now = self.clock()
         with self._lock:
+            keys = self._by_key.keys() if among is None else [k for k in among if k in self._by_key]
             stale = [
                 (seen.project_id, key)
-                for key, seen in self._by_key.items()
-                if not seen.sids and (now - seen.last_seen).total_seconds() >= grace_s
+                for key in list(keys)
+                if not (seen := self._by_key[key]).sids and (now - seen.last_seen).total_seconds() >= grace_s
             ]
             for _, key in stale:
                 self._drop(key)

@@ -39,7 +39,9 @@ def sweep(side: WorkerSide) -> list[str]:
         # Stale here, but the socket may live on another process: judge by the latest sign of life anywhere.
         elsewhere = side.table.latest(candidates)
         side.presence.observe(elsewhere)
-    stale = side.presence.take_stale(side.grace_s)
+    # Only stints just checked against the table: one that crossed the grace while the table was read (a slow
+    # read under load) has not been asked about yet and waits for the next pass.
+    stale = side.presence.take_stale(side.grace_s, among=candidates)
     now = side.runtime.clock()
     for project_id, key in stale:
         seen = elsewhere.get(key)

@@ -65,3 +65,21 @@ def test_an_adopted_stint_is_never_written_but_lives_on_what_others_saw() -> Non
     presence.observe({"elsewhere": clock.now - timedelta(seconds=60)})  # older news never moves it back
     clock.advance(GRACE - 2)
     assert presence.take_stale(GRACE) == [(1, "elsewhere")]
+
+
+def test_a_stint_that_goes_stale_while_the_table_is_read_waits_for_the_next_pass() -> None:
+    # Two processes, 2,000 workers: the sweep abandoned live workers of the other process that crossed the grace
+    # during its (slow) read of the presence table, so their rows were never consulted.
+    clock = Clock()
+    presence = Presence(clock)
+    presence.adopt([(1, "early"), (1, "late")], presence.mark())
+    clock.advance(1)
+    presence.adopt([(1, "early"), (1, "late")], presence.mark())
+    presence.observe({"late": clock.now})  # "late" was seen a second after "early"
+    clock.advance(GRACE - 1)
+    candidates = presence.stale_keys(GRACE)
+    assert candidates == ["early"]
+    clock.advance(1.5)  # the read of the table takes this long; "late" crosses the grace meanwhile
+    assert presence.take_stale(GRACE, among=candidates) == [(1, "early")]
+    assert presence.get("late") is not None
+    assert presence.take_stale(GRACE) == [(1, "late")]  # unrestricted, it would have been taken
