@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import URLSafeTimedSerializer
 
-from pavilion.runtime.tokens import MAX_TOKEN_CHARS, TokenError, WorkerClaim, clocked_signer
+from pavilion.runtime.tokens import TokenError, WorkerClaim, clocked_signer, signed_payload
 
 # Not the worker token's salt: a task token opens no socket and no live page, and a worker token is no task token.
 # Task servers verify offline with URLSafeTimedSerializer(SECRET_KEY, salt=TASK_SALT).loads(token, max_age=...).
@@ -47,18 +47,7 @@ class TaskTokens:
 
     def verify(self, token: object) -> WorkerClaim:
         """The claim of a valid, unexpired task token; TokenError says what is wrong otherwise."""
-        if token is None or token == "":
-            raise TokenError("a task token is required")
-        if not isinstance(token, str):
-            raise TokenError(f"the task token must be a string, got {type(token).__name__}")
-        if len(token) > MAX_TOKEN_CHARS:
-            raise TokenError(f"the task token is longer than {MAX_TOKEN_CHARS} characters")
-        try:
-            data = self._serializer.loads(token, max_age=self.max_age_s)
-        except SignatureExpired:
-            raise TokenError("the task token has expired") from None
-        except BadSignature:
-            raise TokenError("the task token is not valid (bad signature)") from None
+        data = signed_payload(self._serializer, token, self.max_age_s, "task token", "")
         return _claim(data)
 
 

@@ -63,16 +63,22 @@ class WorkerTokens:
 
     def verify(self, token: object) -> WorkerClaim:
         """The claim of a valid, unexpired token; TokenError says what is wrong otherwise."""
-        if token is None or token == "":
-            raise TokenError("a worker token is required; open the task from its link")
-        if not isinstance(token, str):
-            raise TokenError(f"the worker token must be a string, got {type(token).__name__}")
-        if len(token) > MAX_TOKEN_CHARS:
-            raise TokenError(f"the worker token is longer than {MAX_TOKEN_CHARS} characters")
-        try:
-            data = self._serializer.loads(token, max_age=self.max_age_s)
-        except SignatureExpired:
-            raise TokenError("the worker token has expired; open the task from its link again") from None
-        except BadSignature:
-            raise TokenError("the worker token is not valid (bad signature)") from None
+        data = signed_payload(self._serializer, token, self.max_age_s, "worker token", "; open the task from its link")
         return _claim(data)
+
+
+def signed_payload(serializer: URLSafeTimedSerializer, token: object, max_age_s: int, what: str, hint: str) -> Any:
+    """The payload of a valid, unexpired `what` ("worker token"); TokenError names the fault, `hint` says what to do
+    when the token is missing or expired."""
+    if token is None or token == "":
+        raise TokenError(f"a {what} is required{hint}")
+    if not isinstance(token, str):
+        raise TokenError(f"the {what} must be a string, got {type(token).__name__}")
+    if len(token) > MAX_TOKEN_CHARS:
+        raise TokenError(f"the {what} is longer than {MAX_TOKEN_CHARS} characters")
+    try:
+        return serializer.loads(token, max_age=max_age_s)
+    except SignatureExpired:
+        raise TokenError(f"the {what} has expired{hint + ' again' if hint else ''}") from None
+    except BadSignature:
+        raise TokenError(f"the {what} is not valid (bad signature)") from None
